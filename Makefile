@@ -1,0 +1,94 @@
+# mailrig - one command builds (make), one runs the tests (make test).
+#
+#   make              libmailrig.a and the mailrig tool, in build/
+#   make test         unit tests (cmocka) and pytest, on a plain build and
+#                     on an ASan+UBSan build (build/asan/)
+#   make test-plain   the same on the plain build only
+#   make test-asan    the same on the sanitizer build only
+#   make clean
+#
+# Variables: CC (default cc), WERROR=0 to let warnings pass, PYTHON
+# (default /usr/bin/python3, the interpreter Debian's pytest is for).
+
+CC      ?= cc
+PYTHON  ?= /usr/bin/python3
+WERROR  ?= 1
+PKGS    := jansson cmocka
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iparsers -Icommon -Icli
+OPT_CFLAGS  ?= -O2 -g
+ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
+JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
+CMOCKA_LIBS    := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+# The parser library: the shared core, one directory per protocol, and
+# the transcript reader (common/).  No dependency beyond libc.
+LIB_SRCS  := $(wildcard parsers/core/*.c) $(wildcard parsers/pop3/*.c) \
+             $(wildcard parsers/smtp/*.c) $(wildcard common/*.c)
+# The command-line tool: everything in cli/ (JSON output via jansson).
+CLI_SRCS  := $(wildcard cli/*.c)
+CLI_MAIN  := cli/main.c
+CLI_LIBSRCS := $(filter-out $(CLI_MAIN),$(CLI_SRCS))
+# One cmocka program per tests/unit/test_*.c.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+# $(1) = build dir, $(2) = extra CFLAGS
+define build_rules
+$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(JANSSON_CFLAGS) -c $$< -o $$@
+
+$(1)/libmailrig.a: $(patsubst %.c,$(1)/%.o,$(LIB_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/libmailrig-cli.a: $(patsubst %.c,$(1)/%.o,$(CLI_LIBSRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/mailrig: $(1)/cli/main.o $(1)/libmailrig-cli.a $(1)/libmailrig.a
+	$$(CC) $(2) -o $$@ $$^ $$(JANSSON_LIBS)
+
+$(1)/tests/%: $(1)/tests/unit/%.o $(1)/libmailrig-cli.a $(1)/libmailrig.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -o $$@ $$^ $$(CMOCKA_LIBS) $$(JANSSON_LIBS)
+endef
+
+$(eval $(call build_rules,build,$(OPT_CFLAGS)))
+$(eval $(call build_rules,build/asan,$(ASAN_FLAGS)))
+
+UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
+
+.PHONY: all test test-plain test-asan clean unit-plain unit-asan pytest-plain pytest-asan check-python
+all: build/libmailrig.a build/mailrig
+	@ln -sf build/mailrig mailrig 2>/dev/null || true
+
+check-python:
+	@$(PYTHON) -c 'import pytest' 2>/dev/null || { \
+	  echo "error: $(PYTHON) has no pytest; run ci/install-deps (python3-pytest)"; exit 1; }
+
+# Unit tests read their data relative to the top directory.
+unit-plain: $(addprefix build/tests/,$(UNIT_NAMES))
+	@set -e; for t in $^; do echo "== $$t"; $$t; done
+
+unit-asan: $(addprefix build/asan/tests/,$(UNIT_NAMES))
+	@set -e; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+
+pytest-plain: build/mailrig check-python
+	MAILRIG=$(CURDIR)/build/mailrig $(PYTHON) -m pytest -q tests
+
+pytest-asan: build/asan/mailrig check-python
+	MAILRIG=$(CURDIR)/build/asan/mailrig $(PYTHON) -m pytest -q tests
+
+test-plain: all unit-plain pytest-plain
+test-asan: unit-asan pytest-asan
+test: test-plain test-asan
+
+clean:
+	rm -rf build mailrig

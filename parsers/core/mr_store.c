@@ -1,0 +1,218 @@
+/*
+ * mr_store.c - per-response arena, line vector and diagnostics (see mr_store.h).
+ */
+#include "mr_store.h"
+
+#include <string.h>
+
+struct mr_chunk {
+    struct mr_chunk *next;
+    size_t cap, used;
+    /* data follows, 16-byte aligned */
+};
+
+#define CHUNK_HDR ((sizeof(struct mr_chunk) + 15) & ~(size_t)15)
+#define FIRST_CHUNK 4096
+
+int mr_store_init(mr_store *s, const mr_options *opt)
+{
+    memset(s, 0, sizeof *s);
+    if (opt) {
+        s->lim = opt->limits;
+        s->mode = opt->mode;
+        s->alloc = opt->alloc;
+    }
+    if (!s->alloc)
+        s->alloc = mr_default_allocator();
+    mr_limits_resolve(&s->lim);
+    return 0;
+}
+
+static void free_chunks(mr_store *s, struct mr_chunk *c)
+{
+    while (c) {
+        struct mr_chunk *n = c->next;
+        s->arena_bytes -= c->cap + CHUNK_HDR;
+        s->alloc->free(c, s->alloc->ud);
+        c = n;
+    }
+}
+
+void mr_store_cleanup(mr_store *s)
+{
+    free_chunks(s, s->chunks);
+    s->chunks = NULL;
+    if (s->lines)
+        s->alloc->free(s->lines, s->alloc->ud);
+    if (s->diags)
+        s->alloc->free(s->diags, s->alloc->ud);
+    s->lines = NULL;
+    s->diags = NULL;
+    s->cap_lines = s->cap_diags = 0;
+}
+
+void mr_store_reset(mr_store *s)
+{
+    /* Keep the oldest chunk if it is the small first one, free the rest. */
+    struct mr_chunk *c = s->chunks, *keep = NULL;
+    if (c) {
+        struct mr_chunk *last = c, *prev = NULL;
+        while (last->next) {
+            prev = last;
+            last = last->next;
+        }
+        if (last->cap == FIRST_CHUNK) {
+            keep = last;
+            if (prev)
+                prev->next = NULL;
+            else
+                c = NULL;
+        }
+        if (c && c != keep)
+            free_chunks(s, c);
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+    }
+    s->chunks = keep;
+    /* A vector that grew for one huge response is given back. */
+    if (s->cap_lines > 4096) {
+        s->alloc->free(s->lines, s->alloc->ud);
+        s->lines = NULL;
+        s->cap_lines = 0;
+    }
+    s->n_lines = s->pinned = 0;
+    s->n_diags = s->diags_dropped = 0;
+    s->err = MR_E_OK;
+}
+
+size_t mr_store_memory(const mr_store *s)
+{
+    return s->arena_bytes + s->cap_lines * sizeof(mr_line) + s->cap_diags * sizeof(mr_diag);
+}
+
+static int budget(mr_store *s, size_t more)
+{
+    size_t now = mr_store_memory(s);
+    if (more > s->lim.max_memory || now > s->lim.max_memory - more) {
+        s->err = MR_E_MEMORY_LIMIT;
+        return 0;
+    }
+    return 1;
+}
+
+void *mr_store_alloc(mr_store *s, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    struct mr_chunk *c = s->chunks;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = FIRST_CHUNK;
+        if (c) /* grow geometrically so that chunk count stays logarithmic */
+            cap = c->cap * 2;
+        while (cap < n)
+            cap *= 2;
+        if (!budget(s, cap + CHUNK_HDR)) {
+            /* try the exact size before giving up */
+            cap = n;
+            if (!budget(s, cap + CHUNK_HDR))
+                return NULL;
+        }
+        c = s->alloc->alloc(cap + CHUNK_HDR, s->alloc->ud);
+        if (!c) {
+            s->err = MR_E_NO_MEMORY;
+            return NULL;
+        }
+        c->cap = cap;
+        c->used = 0;
+        c->next = s->chunks;
+        s->chunks = c;
+        s->arena_bytes += cap + CHUNK_HDR;
+    }
+    void *p = (uint8_t *)c + CHUNK_HDR + c->used;
+    c->used += n;
+    return p;
+}
+
+const uint8_t *mr_store_dup(mr_store *s, const void *p, size_t n)
+{
+    uint8_t *d = mr_store_alloc(s, n ? n : 1);
+    if (d && n)
+        memcpy(d, p, n);
+    return d;
+}
+
+static int grow(mr_store *s, void **vec, size_t *cap, size_t elem, size_t need)
+{
+    if (need <= *cap)
+        return 1;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    if (!budget(s, (ncap - *cap) * elem))
+        return 0;
+    void *nv = s->alloc->realloc(*vec, ncap * elem, s->alloc->ud);
+    if (!nv) {
+        s->err = MR_E_NO_MEMORY;
+        return 0;
+    }
+    *vec = nv;
+    *cap = ncap;
+    return 1;
+}
+
+int mr_store_pin_line(mr_store *s, mr_line *line)
+{
+    if (!line->in_input)
+        return 1;
+    const uint8_t *copy = mr_store_dup(s, line->ptr, line->len + line->eol);
+    if (!copy)
+        return 0;
+    line->ptr = copy;
+    line->in_input = 0;
+    return 1;
+}
+
+int mr_store_push_line(mr_store *s, const mr_line *line)
+{
+    if (s->n_lines >= s->lim.max_lines) {
+        s->err = MR_E_TOO_MANY_LINES;
+        return 0;
+    }
+    if (!grow(s, (void **)&s->lines, &s->cap_lines, sizeof(mr_line), s->n_lines + 1))
+        return 0;
+    mr_line *l = &s->lines[s->n_lines];
+    *l = *line;
+    if (!l->in_input) {
+        /* It lives in a buffer the parser reuses: copy it now. */
+        l->in_input = 1;
+        if (!mr_store_pin_line(s, l))
+            return 0;
+    }
+    s->n_lines++;
+    return 1;
+}
+
+int mr_store_pin(mr_store *s)
+{
+    for (; s->pinned < s->n_lines; s->pinned++)
+        if (!mr_store_pin_line(s, &s->lines[s->pinned]))
+            return 0;
+    return 1;
+}
+
+void mr_store_diag(mr_store *s, uint64_t offset, const char *ref, const char *message)
+{
+    if (s->mode != MR_STRICT)
+        return;
+    if (s->n_diags >= s->lim.max_diags ||
+        !grow(s, (void **)&s->diags, &s->cap_diags, sizeof(mr_diag), s->n_diags + 1)) {
+        s->diags_dropped++;
+        s->err = MR_E_OK; /* a dropped diagnostic is counted, not an error */
+        return;
+    }
+    s->diags[s->n_diags].offset = offset;
+    s->diags[s->n_diags].ref = ref;
+    s->diags[s->n_diags].message = message;
+    s->n_diags++;
+}

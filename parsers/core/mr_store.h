@@ -1,0 +1,73 @@
+/*
+ * mr_store.h - per-response storage shared by the parsers.
+ *
+ * A parser keeps the lines of the response it is assembling, the typed
+ * results it decodes, and its strict-mode diagnostics here.  Lines stay
+ * where they are (zero copy) while they lie in the caller's buffer; when a
+ * feed ends before the response does, mr_store_pin() copies the lines that
+ * still point into the caller's buffer into the arena, each line at most
+ * once, so the total copying stays linear in the input.
+ *
+ * Everything here is bounded by limits.max_memory (arena + vectors) and
+ * limits.max_lines; a failed allocation sets store->err to MR_E_MEMORY_LIMIT
+ * or MR_E_NO_MEMORY and the caller turns that into a fatal error.
+ *
+ * Internal to the parsers.
+ */
+#ifndef MR_STORE_H
+#define MR_STORE_H
+
+#include "mr_core.h"
+
+struct mr_chunk;
+
+typedef struct mr_store {
+    const mr_allocator *alloc;
+    mr_limits lim;              /* resolved: no zero fields */
+    mr_mode mode;
+    mr_errcode err;             /* why the last allocation failed */
+
+    struct mr_chunk *chunks;    /* arena, newest chunk first */
+    size_t arena_bytes;         /* bytes held by arena chunks */
+
+    mr_line *lines;             /* lines of the current response */
+    size_t n_lines, cap_lines;
+    size_t pinned;              /* lines [0, pinned) no longer point into input */
+
+    mr_diag *diags;             /* strict-mode diagnostics of the current response */
+    size_t n_diags, cap_diags, diags_dropped;
+} mr_store;
+
+/* Resolves opt's limits; 0 on success, else an mr_errcode. */
+int mr_store_init(mr_store *s, const mr_options *opt);
+void mr_store_cleanup(mr_store *s);
+
+/* Forget the current response: lines, diagnostics and arena (one chunk is kept). */
+void mr_store_reset(mr_store *s);
+
+/* Bytes held now (arena + vectors), as counted against max_memory. */
+size_t mr_store_memory(const mr_store *s);
+
+/* Arena allocation, 8-byte aligned, valid until mr_store_reset(). NULL + s->err on failure. */
+void *mr_store_alloc(mr_store *s, size_t n);
+/* Copy n bytes into the arena. */
+const uint8_t *mr_store_dup(mr_store *s, const void *p, size_t n);
+
+/*
+ * Append a line.  A line whose in_input is 0 lives in a buffer the parser
+ * reuses (the line reader's), so it is copied into the arena now; one with
+ * in_input 1 is kept as a pointer until mr_store_pin().  Fails with
+ * MR_E_TOO_MANY_LINES past limits.max_lines.
+ */
+int mr_store_push_line(mr_store *s, const mr_line *line);
+
+/* Copy every line that still points into the caller's buffer. 1 ok, 0 failure. */
+int mr_store_pin(mr_store *s);
+
+/* Copy one line (text and line end) into the arena if it points into input. */
+int mr_store_pin_line(mr_store *s, mr_line *line);
+
+/* Record a diagnostic; a no-op in lenient mode. Past max_diags only counted. */
+void mr_store_diag(mr_store *s, uint64_t offset, const char *ref, const char *message);
+
+#endif /* MR_STORE_H */
