@@ -13,6 +13,7 @@ struct mr_chunk {
 
 #define CHUNK_HDR ((sizeof(struct mr_chunk) + 15) & ~(size_t)15)
 #define FIRST_CHUNK 4096
+#define MAX_CHUNK (256 * 1024) /* growth stops here, so the arena wastes little */
 
 int mr_store_init(mr_store *s, const mr_options *opt)
 {
@@ -108,8 +109,8 @@ void *mr_store_alloc(mr_store *s, size_t n)
     struct mr_chunk *c = s->chunks;
     if (!c || c->cap - c->used < n) {
         size_t cap = FIRST_CHUNK;
-        if (c) /* grow geometrically so that chunk count stays logarithmic */
-            cap = c->cap * 2;
+        if (c) /* grow geometrically up to MAX_CHUNK */
+            cap = c->cap < MAX_CHUNK ? c->cap * 2 : MAX_CHUNK;
         while (cap < n)
             cap *= 2;
         if (!budget(s, cap + CHUNK_HDR)) {

@@ -52,6 +52,7 @@ struct mr_pop3_parser {
     int chunk_in_input;  /* chunk points into the current call's input */
     uint64_t chunks;     /* chunk events of the current body */
     size_t body_lines;   /* lines of the current body, kept or streamed */
+    size_t drain;        /* next kept line to hand out after switching to streaming */
     mr_error fatal;
     mr_error resp_err;   /* non-fatal error of the current response */
     mr_pop3_response resp;
@@ -180,6 +181,7 @@ static void begin_response(mr_pop3_parser *p)
     p->chunk.len = 0;
     p->chunks = 0;
     p->body_lines = 0;
+    p->drain = 0;
     p->state = S_STATUS;
 }
 
@@ -681,26 +683,33 @@ static mr_event_type emit_chunk(mr_pop3_parser *p, mr_pop3_event *ev)
     return MR_EV_BODY_CHUNK;
 }
 
-/* Switch a RETR/TOP body to streaming: hand out what was kept as one chunk. */
+/* Hand out the next line kept before the switch to streaming. */
+static mr_event_type drain_one(mr_pop3_parser *p, mr_pop3_event *ev)
+{
+    const mr_line *l = &p->st.lines[p->drain++];
+    ev->type = MR_EV_BODY_CHUNK;
+    ev->chunk.ptr = l->ptr;
+    ev->chunk.len = l->len + l->eol;
+    if (p->drain == p->st.n_lines) /* all out; their bytes stay in the arena */
+        p->st.n_lines = p->st.pinned = p->drain = 0;
+    p->chunks++;
+    return MR_EV_BODY_CHUNK;
+}
+
+static int draining(const mr_pop3_parser *p) { return p->streaming && p->drain < p->st.n_lines; }
+
+/*
+ * Switch a RETR/TOP body to streaming once it passes stream_threshold: the
+ * lines kept so far go out one chunk each (copied out of the caller's input
+ * first, as they are handed out over several calls), later lines as runs.
+ */
 static mr_event_type start_streaming(mr_pop3_parser *p, mr_pop3_event *ev)
 {
-    size_t total = 0;
-    for (size_t i = 0; i < p->st.n_lines; i++)
-        total += p->st.lines[i].len + p->st.lines[i].eol;
-    uint8_t *block = mr_store_alloc(&p->st, total);
-    if (!block)
+    if (!mr_store_pin(&p->st))
         return fail_store(p, ev, p->lr.offset);
-    size_t o = 0;
-    for (size_t i = 0; i < p->st.n_lines; i++) {
-        size_t n = p->st.lines[i].len + p->st.lines[i].eol;
-        memcpy(block + o, p->st.lines[i].ptr, n);
-        o += n;
-    }
-    p->st.n_lines = p->st.pinned = 0;
     p->streaming = 1;
-    p->chunk.ptr = block;
-    p->chunk.len = total;
-    return emit_chunk(p, ev);
+    p->drain = 0;
+    return drain_one(p, ev);
 }
 
 /* ---- the state machine ---------------------------------------------------- */
@@ -790,7 +799,9 @@ static int on_body_line(mr_pop3_parser *p, mr_line *l, mr_pop3_event *ev, size_t
     if (r->body_bytes + n > p->opt.limits.max_body)
         return (int)fail(p, ev, MR_E_BODY_TOO_LARGE, l->offset + (p->opt.limits.max_body - r->body_bytes),
                          "multi-line body");
-    if (++p->body_lines > p->opt.limits.max_lines)
+    /* max_lines bounds the lines kept; a streamed body keeps none and is
+     * bounded by max_body alone. */
+    if (!p->streaming && ++p->body_lines > p->opt.limits.max_lines)
         return (int)fail(p, ev, MR_E_TOO_MANY_LINES, l->offset, "multi-line body");
     r->body_bytes += n;
     if (!p->streaming) {
@@ -853,6 +864,8 @@ mr_event_type mr_pop3_next(mr_pop3_parser *p, const uint8_t *data, size_t len, s
         p->after_result = 0;
         begin_response(p);
     }
+    if (draining(p))
+        return drain_one(p, ev);
     for (;;) {
         mr_line line;
         mr_error err;
@@ -897,6 +910,8 @@ mr_event_type mr_pop3_finish(mr_pop3_parser *p, mr_pop3_event *ev)
         p->after_result = 0;
         begin_response(p);
     }
+    if (draining(p))
+        return drain_one(p, ev);
     if (p->chunk.len)
         return emit_chunk(p, ev);
     if (p->state == S_GUESS && mr_lr_partial(&p->lr) == 0) {

@@ -1,0 +1,200 @@
+/*
+ * mr_testutil.h - helpers shared by the C unit tests (header-only).
+ *
+ *   mr_sbuf         a growable string for serialising results to compare
+ *   mr_guard_copy   put bytes right before a PROT_NONE page, so a read one
+ *                   byte past the end faults even without ASan
+ *                   (picohttpparser's trick)
+ *   mr_fail_alloc   an allocator that fails the Nth allocation and counts
+ *                   bytes in use, for failmalloc loops and peak-memory checks
+ */
+#ifndef MR_TESTUTIL_H
+#define MR_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/mr_core.h"
+
+typedef struct mr_sbuf {
+    char *s;
+    size_t len, cap;
+} mr_sbuf;
+
+static inline void mr_sb_add(mr_sbuf *b, const void *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->s = realloc(b->s, cap);
+        if (!b->s)
+            abort();
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->s + b->len, p, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+
+static inline void mr_sb_printf(mr_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void mr_sb_printf(mr_sbuf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        abort();
+    if ((size_t)n < sizeof tmp) {
+        mr_sb_add(b, tmp, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        abort();
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    mr_sb_add(b, big, (size_t)n);
+    free(big);
+}
+
+/* Bytes shown with C escapes, for readable diffs. */
+static inline void mr_sb_bytes(mr_sbuf *b, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '\r')
+            mr_sb_add(b, "\\r", 2);
+        else if (c == '\n')
+            mr_sb_add(b, "\\n", 2);
+        else if (c == '\\' || c == '|')
+            mr_sb_printf(b, "\\%c", c);
+        else if (c < 0x20 || c >= 0x7f)
+            mr_sb_printf(b, "\\x%02x", c);
+        else
+            mr_sb_add(b, &c, 1);
+    }
+}
+
+static inline void mr_sb_span(mr_sbuf *b, mr_span s) { mr_sb_bytes(b, s.ptr, s.len); }
+
+static inline void mr_sb_free(mr_sbuf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+/* A region whose end touches a PROT_NONE page. */
+typedef struct mr_guard {
+    uint8_t *base;
+    size_t size; /* usable bytes */
+    size_t page;
+} mr_guard;
+
+static inline void mr_guard_init(mr_guard *g, size_t max)
+{
+    g->page = (size_t)sysconf(_SC_PAGESIZE);
+    g->size = (max + g->page - 1) / g->page * g->page;
+    if (g->size == 0)
+        g->size = g->page;
+    g->base = mmap(NULL, g->size + g->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (g->base == MAP_FAILED)
+        abort();
+    if (mprotect(g->base + g->size, g->page, PROT_NONE) != 0)
+        abort();
+}
+
+/* Copy n bytes so that they end exactly at the guard page. */
+static inline const uint8_t *mr_guard_copy(mr_guard *g, const void *p, size_t n)
+{
+    if (n > g->size)
+        abort();
+    uint8_t *dst = g->base + g->size - n;
+    if (n)
+        memcpy(dst, p, n);
+    return dst;
+}
+
+/* Scribble over the region, so that pointers kept into it show up as garbage. */
+static inline void mr_guard_scribble(mr_guard *g) { memset(g->base, 'Z', g->size); }
+
+static inline void mr_guard_free(mr_guard *g) { munmap(g->base, g->size + g->page); }
+
+/* An allocator that fails the fail_at-th call (1-based; 0 = never) and tracks usage. */
+typedef struct mr_fail_alloc {
+    mr_allocator a;
+    size_t calls, fail_at, failed;
+    size_t in_use, peak;
+} mr_fail_alloc;
+
+typedef struct { size_t size; size_t pad; } mr_fa_hdr;
+
+static inline void *mr_fa_alloc(size_t n, void *ud)
+{
+    mr_fail_alloc *f = ud;
+    if (++f->calls == f->fail_at) {
+        f->failed++;
+        return NULL;
+    }
+    mr_fa_hdr *h = malloc(sizeof *h + n);
+    if (!h)
+        return NULL;
+    h->size = n;
+    f->in_use += n;
+    if (f->in_use > f->peak)
+        f->peak = f->in_use;
+    return h + 1;
+}
+
+static inline void mr_fa_free(void *p, void *ud)
+{
+    mr_fail_alloc *f = ud;
+    if (!p)
+        return;
+    mr_fa_hdr *h = (mr_fa_hdr *)p - 1;
+    f->in_use -= h->size;
+    free(h);
+}
+
+static inline void *mr_fa_realloc(void *p, size_t n, void *ud)
+{
+    mr_fail_alloc *f = ud;
+    if (!p)
+        return mr_fa_alloc(n, ud);
+    if (++f->calls == f->fail_at) {
+        f->failed++;
+        return NULL;
+    }
+    mr_fa_hdr *h = (mr_fa_hdr *)p - 1;
+    size_t old = h->size;
+    mr_fa_hdr *nh = realloc(h, sizeof *nh + n);
+    if (!nh)
+        return NULL;
+    nh->size = n;
+    f->in_use = f->in_use - old + n;
+    if (f->in_use > f->peak)
+        f->peak = f->in_use;
+    return nh + 1;
+}
+
+static inline void mr_fail_alloc_init(mr_fail_alloc *f, size_t fail_at)
+{
+    memset(f, 0, sizeof *f);
+    f->a.alloc = mr_fa_alloc;
+    f->a.realloc = mr_fa_realloc;
+    f->a.free = mr_fa_free;
+    f->a.ud = f;
+    f->fail_at = fail_at;
+}
+
+#endif /* MR_TESTUTIL_H */
