@@ -1,0 +1,951 @@
+#!/usr/bin/python3
+"""Capture real POP3 and SMTP sessions as mailrig transcripts (.trs).
+
+Starts Debian's Dovecot (POP3) and Exim (SMTP) on 127.0.0.1, each with a
+throwaway configuration in a temporary directory and on a port the OS
+picks, puts a recording TCP relay between a scripted client and the
+server, and writes what went over the wire, segment by segment, in the
+format of docs/transcript.md:
+
+    corpora/transcripts/pop3-dovecot.trs            full POP3 session
+    corpora/transcripts/pop3-dovecot-auth.trs       SASL AUTH LOGIN / PLAIN
+    corpora/transcripts/pop3-dovecot-pipelined.trs  pipelined commands
+    corpora/transcripts/smtp-exim.trs               full ESMTP session
+
+The mailbox Dovecot serves is corpora/mailbox/*.eml, in file-name
+order (message 1 is 01-*.eml).  No TLS: nothing secret is made or kept;
+the only credentials are the throwaway alice/secret in the temporary
+config.  Everything the script starts is stopped, and the temporary
+directory removed, when it ends (also on an error or Ctrl-C).
+
+Needs root (Dovecot and Exim switch users) and the packages of
+ci/install-capture-deps.  Standard library only; run with Debian's
+interpreter:
+
+    sudo /usr/bin/python3 corpora/tools/capture.py [--out DIR] [--keep-tmp]
+
+Every capture is checked before it is written: the transcript is read
+back and must give the recorded bytes, and each message RETR returns
+must be the corpus file, byte for byte once un-stuffed.
+"""
+
+import argparse
+import base64
+import datetime
+import glob
+import os
+import platform
+import pwd
+import re
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CORPORA = os.path.normpath(os.path.join(HERE, ".."))
+MAILBOX = os.path.join(CORPORA, "mailbox")
+OUT_DIR = os.path.join(CORPORA, "transcripts")
+
+USER, PASSWORD = "alice", "secret"
+IO_TIMEOUT = 30.0          # any single wait for the server
+START_TIMEOUT = 15.0       # server start-up
+
+
+class CaptureError(Exception):
+    pass
+
+
+# ===================================================== transcript format
+# docs/transcript.md: a segment is `S|C TIME "BYTES"`, broken after each
+# LF into `+ "BYTES"` continuation lines; `E TIME EVENT` for events.
+
+_ESCAPES = {0x0D: "\\r", 0x0A: "\\n", 0x09: "\\t", 0x00: "\\0",
+            0x5C: "\\\\", 0x22: '\\"'}
+
+
+def escape(data):
+    """Quote bytes: printable ASCII and valid UTF-8 as themselves; CR, LF,
+    HTAB, NUL, backslash and quote by name; every other byte as \\xHH."""
+    out = []
+    for ch in data.decode("utf-8", "surrogateescape"):
+        c = ord(ch)
+        if c in _ESCAPES:
+            out.append(_ESCAPES[c])
+        elif 0xDC80 <= c <= 0xDCFF:          # a byte that was not UTF-8
+            out.append("\\x%02X" % (c - 0xDC00))
+        elif c < 0x20 or c == 0x7F:
+            out.append("\\x%02X" % c)
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def split_after_lf(data):
+    pieces, start = [], 0
+    while True:
+        i = data.find(b"\n", start)
+        if i < 0 or i == len(data) - 1:
+            pieces.append(data[start:])
+            return pieces
+        pieces.append(data[start:i + 1])
+        start = i + 1
+
+
+class Transcript:
+    """Segments and events in the order the relay saw them."""
+
+    def __init__(self):
+        self.meta = []       # (key, value)
+        self.comments = []   # free comment lines for the header
+        self.items = []      # ("S"|"C", t, bytes) | ("E", t, event) | ("#", None, text)
+        self.lock = threading.Lock()
+
+    def add(self, kind, t, payload):
+        with self.lock:
+            self.items.append((kind, t, payload))
+
+    def note(self, text):
+        """A comment before the next segment (marks a step of the session)."""
+        self.add("#", None, text)
+
+    def segments(self):
+        return [(k, p) for k, _, p in self.items if k in "SCE"]
+
+    def render(self):
+        lines = ["# mailrig transcript 1"]
+        lines += ["# %s: %s" % kv for kv in self.meta]
+        lines += ["# " + c if c else "#" for c in self.comments]
+        for kind, t, payload in self.items:
+            if kind == "#":
+                lines.append("")
+                lines.append("# " + payload)
+            elif kind == "E":
+                lines.append("E %.6f %s" % (t, payload))
+            else:
+                pieces = split_after_lf(payload)
+                lines.append("%s %.6f %s" % (kind, t, escape(pieces[0])))
+                lines += ["+ " + escape(p) for p in pieces[1:]]
+        return "\n".join(lines) + "\n"
+
+
+_UNESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "\\": b"\\", '"': b'"'}
+
+
+def unquote(s, where):
+    if len(s) < 2 or s[0] != '"' or s[-1] != '"':
+        raise CaptureError("%s: not a quoted string" % where)
+    body, out, i = s[1:-1], bytearray(), 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            e = body[i + 1:i + 2]
+            if e in _UNESCAPES:
+                out += _UNESCAPES[e]
+                i += 2
+            elif e == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", body[i + 2:i + 4]):
+                out.append(int(body[i + 2:i + 4], 16))
+                i += 4
+            else:
+                raise CaptureError("%s: bad escape" % where)
+        elif ch == '"' or ord(ch) < 0x20 or ord(ch) == 0x7F:
+            raise CaptureError("%s: raw %r" % (where, ch))
+        else:
+            out += ch.encode("utf-8")
+            i += 1
+    return bytes(out)
+
+
+def read_back(text):
+    """A strict reader of what render() writes, for the self-check."""
+    segs = []
+    lines = text.split("\n")
+    if lines[0] != "# mailrig transcript 1":
+        raise CaptureError("line 1: not a transcript")
+    for n, line in enumerate(lines, 1):
+        where = "line %d" % n
+        if not line or line.startswith("#"):
+            continue
+        m = re.fullmatch(r'([SC]) (\d+\.\d+) (".*")', line)
+        if m:
+            segs.append((m.group(1), unquote(m.group(3), where)))
+            continue
+        m = re.fullmatch(r'\+ (".*")', line)
+        if m and segs and segs[-1][0] in "SC":
+            segs[-1] = (segs[-1][0], segs[-1][1] + unquote(m.group(1), where))
+            continue
+        m = re.fullmatch(r"E (\d+\.\d+) ([a-z-]+)", line)
+        if m:
+            segs.append(("E", m.group(2)))
+            continue
+        raise CaptureError("%s: cannot read %r" % (where, line[:60]))
+    return segs
+
+
+# ===================================================== recording relay
+
+class RecordingRelay(threading.Thread):
+    """Accepts one client on 127.0.0.1:<ephemeral>, connects it to the
+    server, relays both ways and records each recv() with the time since
+    accept.  Records the first end of the connection (`close` if the
+    server ended it, `client-close` if the client did, `reset` on RST);
+    after that the rest is relayed but the other side's end is not
+    recorded."""
+
+    def __init__(self, upstream_port, transcript):
+        super().__init__(daemon=True)
+        self.upstream_port = upstream_port
+        self.tr = transcript
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.error = None
+
+    def run(self):
+        try:
+            self._run()
+        except Exception as e:  # reported by finish()
+            self.error = e
+
+    def _run(self):
+        self.listener.settimeout(IO_TIMEOUT)
+        client, _ = self.listener.accept()
+        t0 = time.monotonic()
+        self.listener.close()
+        server = socket.create_connection(("127.0.0.1", self.upstream_port),
+                                          timeout=IO_TIMEOUT)
+        for s in (client, server):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s.setblocking(False)
+        sel = selectors.DefaultSelector()
+        sel.register(server, selectors.EVENT_READ, ("S", client))
+        sel.register(client, selectors.EVENT_READ, ("C", server))
+        ended = False
+        deadline = time.monotonic() + 600
+        while sel.get_map() and time.monotonic() < deadline:
+            for key, _ in sel.select(timeout=IO_TIMEOUT):
+                side, peer = key.data
+                sock = key.fileobj
+                try:
+                    data = sock.recv(65536)
+                    reset = False
+                except ConnectionResetError:
+                    data, reset = b"", True
+                t = time.monotonic() - t0
+                if data:
+                    self.tr.add(side, t, data)
+                    peer.setblocking(True)
+                    peer.sendall(data)
+                    peer.setblocking(False)
+                    continue
+                if not ended:
+                    self.tr.add("E", t, "reset" if reset else
+                                ("close" if side == "S" else "client-close"))
+                    ended = True
+                sel.unregister(sock)
+                try:
+                    peer.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+        client.close()
+        server.close()
+
+    def finish(self):
+        self.join(IO_TIMEOUT + 5)
+        if self.is_alive():
+            raise CaptureError("relay did not finish")
+        if self.error:
+            raise CaptureError("relay failed: %r" % (self.error,))
+
+
+# ===================================================== scripted client
+
+class Client:
+    """A blocking line client with its own buffer."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=IO_TIMEOUT)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.sock.recv(65536)
+            if not d:
+                raise CaptureError("server closed; have %r" % self.buf[-200:])
+            self.buf += d
+        i = self.buf.index(b"\r\n") + 2
+        out, self.buf = self.buf[:i], self.buf[i:]
+        return out
+
+    def until_eof(self):
+        while True:
+            d = self.sock.recv(65536)
+            if not d:
+                out, self.buf = self.buf, b""
+                return out
+            self.buf += d
+
+    def close(self):
+        self.sock.close()
+
+
+class Pop3(Client):
+    def response(self, multi=False):
+        """One response; a multi-line one when multi and +OK.  Returns
+        (status line, list of un-stuffed body lines)."""
+        first = self.line()
+        body = []
+        if multi and first.startswith(b"+OK"):
+            while True:
+                ln = self.line()
+                if ln == b".\r\n":
+                    break
+                body.append(ln[1:] if ln.startswith(b".") else ln)
+        return first, body
+
+    def cmd(self, command, multi=False, expect=b"+OK"):
+        self.send(command + b"\r\n")
+        first, body = self.response(multi)
+        if not first.startswith(expect):
+            raise CaptureError("%r: expected %r, got %r" % (command, expect, first))
+        return first, body
+
+
+class Smtp(Client):
+    def reply(self):
+        lines = [self.line()]
+        while lines[-1][3:4] == b"-":
+            lines.append(self.line())
+        return lines
+
+    def cmd(self, command, expect):
+        self.send(command + b"\r\n")
+        return self.expect(expect, command)
+
+    def expect(self, code, what=b""):
+        r = self.reply()
+        if not r[0].startswith(code):
+            raise CaptureError("%r: expected %r, got %r" % (what, code, r))
+        return r
+
+
+# ===================================================== servers
+
+def free_port():
+    """A port the OS considers free now (bind to port 0, then release)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def listening(port):
+    """True if something listens on 127.0.0.1:port (reads /proc, so the
+    check makes no connection that the server would log)."""
+    want = "0100007F:%04X" % port
+    try:
+        with open("/proc/net/tcp") as f:
+            for row in f.readlines()[1:]:
+                cols = row.split()
+                if cols[1] == want and cols[3] == "0A":
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def dpkg_version(pkg):
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg],
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def debian_release():
+    try:
+        with open("/etc/debian_version") as f:
+            return "Debian " + f.read().strip()
+    except OSError:
+        return platform.platform()
+
+
+class Server:
+    """A server process in its own process group; stop() ends that group."""
+    name = "server"
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.proc = None
+        self.port = None
+        self.logfile = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def configure(self):
+        raise NotImplementedError
+
+    def start(self):
+        for _ in range(3):  # the port can be taken between probe and bind
+            self.port = free_port()
+            self.configure()
+            self.logfile = open(os.path.join(self.tmp, self.name + ".stderr"), "ab")
+            self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                         stdout=self.logfile, stderr=self.logfile,
+                                         start_new_session=True, cwd=self.tmp)
+            deadline = time.monotonic() + START_TIMEOUT
+            while time.monotonic() < deadline:
+                if listening(self.port):
+                    return
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.05)
+            self.stop()
+        raise CaptureError("%s did not start; see its log:\n%s" % (self.name, self.log_tail()))
+
+    def log_tail(self):
+        out = []
+        for p in sorted(glob.glob(os.path.join(self.tmp, "**", "*log*"), recursive=True)):
+            if os.path.isfile(p):
+                with open(p, "rb") as f:
+                    out.append("== %s\n%s" % (p, f.read()[-2000:].decode("utf-8", "replace")))
+        return "\n".join(out)
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(10)
+        # Children the master left behind in the group (there should be none).
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc = None
+        if self.logfile:
+            self.logfile.close()
+            self.logfile = None
+
+
+class Dovecot(Server):
+    """Dovecot 2.3 in the foreground (dovecot -F) with only POP3 listening.
+    Mail is a Maildir holding the corpus; its dovecot-uidlist is written
+    here with a fixed UIDVALIDITY so that UIDL answers are the same on
+    every capture."""
+    name = "dovecot"
+    UIDVALIDITY = 1709283600   # 2024-03-01 09:00:00 UTC
+
+    def __init__(self, tmp, messages):
+        super().__init__(tmp)
+        self.messages = messages
+        self.dir = os.path.join(tmp, "dovecot")
+        os.makedirs(self.dir)
+        mail = pwd.getpwnam("nobody")      # mail is read as this user
+        self.mail_uid, self.mail_gid = mail.pw_uid, mail.pw_gid
+        self.maildir = os.path.join(self.dir, "Maildir")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(self.maildir, sub))
+        uidlist = ["3 V%d N%d" % (self.UIDVALIDITY, len(messages) + 1)]
+        for uid, (_, data) in enumerate(messages, 1):
+            base = "%d.M%dP1.mailrig" % (1709283600 + uid, uid)
+            with open(os.path.join(self.maildir, "cur", base + ":2,"), "wb") as f:
+                f.write(data)
+            uidlist.append("%d :%s" % (uid, base))
+        with open(os.path.join(self.maildir, "dovecot-uidlist"), "w") as f:
+            f.write("\n".join(uidlist) + "\n")
+        for root, dirs, files in os.walk(self.maildir):
+            for p in [root] + [os.path.join(root, x) for x in files]:
+                os.chown(p, self.mail_uid, self.mail_gid)
+        # Not a real secret: the throwaway account of this capture only.
+        with open(os.path.join(self.dir, "passwd"), "w") as f:
+            f.write("%s:{PLAIN}%s:%d:%d::%s::\n"
+                    % (USER, PASSWORD, self.mail_uid, self.mail_gid, self.dir))
+        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
+
+    def configure(self):
+        d = self.dir
+        conf = """\
+# Throwaway configuration written by corpora/tools/capture.py.
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols = pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+first_valid_gid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {d}/passwd
+}}
+mail_location = maildir:{d}/Maildir
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+""".format(d=d, port=self.port)
+        with open(os.path.join(d, "dovecot.conf"), "w") as f:
+            f.write(conf)
+
+    def command(self):
+        return ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")]
+
+    def version(self):
+        v = subprocess.run(["dovecot", "--version"], capture_output=True,
+                           text=True).stdout.split()   # "2.3.19.1 (9b53102964)"
+        build = " build %s;" % v[1].strip("()") if len(v) > 1 else ""
+        return "dovecot %s (%s %s package dovecot-pop3d %s), 127.0.0.1" % (
+            v[0] if v else "unknown", build.strip(), debian_release(),
+            dpkg_version("dovecot-pop3d"))
+
+
+class Exim(Server):
+    """Exim 4 as a foreground listening daemon (exim4 -bdf) with its own
+    configuration (-C) and spool: local domain mailrig.test with users
+    alice and bob, no relaying, VRFY allowed, AUTH PLAIN and LOGIN for
+    alice/secret, no TLS, and messages only queued (never delivered)."""
+    name = "exim"
+
+    def __init__(self, tmp):
+        super().__init__(tmp)
+        self.dir = os.path.join(tmp, "exim")
+        self.user = "Debian-exim"
+        ent = pwd.getpwnam(self.user)
+        for sub in ("spool", "log"):
+            p = os.path.join(self.dir, sub)
+            os.makedirs(p)
+            os.chown(p, ent.pw_uid, ent.pw_gid)
+        self.conf = os.path.join(self.dir, "exim.conf")
+
+    def configure(self):
+        conf = """\
+# Throwaway configuration written by corpora/tools/capture.py.
+primary_hostname = mx.mailrig.test
+qualify_domain = mailrig.test
+domainlist local_domains = mailrig.test
+spool_directory = {d}/spool
+log_file_path = {d}/log/%slog
+pid_file_path = {d}/exim.pid
+exim_user = {user}
+exim_group = {user}
+never_users = root
+keep_environment =
+local_interfaces = <; 127.0.0.1
+daemon_smtp_ports = {port}
+host_lookup =
+rfc1413_hosts =
+tls_advertise_hosts =
+queue_only = true
+pipelining_advertise_hosts = *
+auth_advertise_hosts = *
+message_size_limit = 10M
+acl_smtp_rcpt = acl_rcpt
+acl_smtp_vrfy = acl_vrfy
+
+begin acl
+acl_rcpt:
+  accept domains = +local_domains
+         local_parts = alice : bob
+  deny   domains = +local_domains
+         message = unknown user
+  deny   message = relay not permitted
+acl_vrfy:
+  accept
+
+begin routers
+local_users:
+  driver = accept
+  domains = +local_domains
+  local_parts = alice : bob
+  transport = discard
+
+begin transports
+discard:
+  driver = appendfile
+  file = /dev/null
+  user = {user}
+
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = ${{if and {{{{eq{{$auth2}}{{{u}}}}}{{eq{{$auth3}}{{{p}}}}}}}}}
+  server_set_id = $auth2
+  server_advertise_condition = true
+login:
+  driver = plaintext
+  public_name = LOGIN
+  server_prompts = Username:: : Password::
+  server_condition = ${{if and {{{{eq{{$auth1}}{{{u}}}}}{{eq{{$auth2}}{{{p}}}}}}}}}
+  server_set_id = $auth1
+  server_advertise_condition = true
+""".format(d=self.dir, user=self.user, port=self.port, u=USER, p=PASSWORD)
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        os.chmod(self.conf, 0o644)
+
+    def command(self):
+        return ["exim4", "-C", self.conf, "-bdf"]
+
+    def version(self):
+        first = subprocess.run(["exim4", "-C", self.conf, "-bV"], capture_output=True,
+                               text=True).stdout.splitlines()[0]
+        v = first.split()[2] if first.startswith("Exim version") else first
+        return "exim %s (%s package exim4-daemon-light %s), 127.0.0.1" % (
+            v, debian_release(), dpkg_version("exim4-daemon-light"))
+
+
+# ===================================================== sessions
+
+def stuff(data):
+    """Dot-stuff a CRLF message for POP3/SMTP and add the terminator."""
+    if data and not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    lines = data.split(b"\r\n")[:-1]
+    return b"".join((b"." + l if l.startswith(b".") else l) + b"\r\n"
+                    for l in lines) + b".\r\n"
+
+
+def as_served(data):
+    """A message as a POP3 server returns it: ending in CRLF."""
+    return data if not data or data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def plain(user, password):
+    return base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode())
+
+
+def run_session(server_port, meta, comments, drive):
+    """Relay one session through the recorder; return the transcript."""
+    tr = Transcript()
+    tr.meta = meta
+    tr.comments = comments
+    relay = RecordingRelay(server_port, tr)
+    relay.start()
+    drive(relay.port, tr)
+    relay.finish()
+    return tr
+
+
+def pop3_full(messages):
+    def drive(port, tr):
+        c = Pop3(port)
+        first, _ = c.response()
+        assert first.startswith(b"+OK")
+        tr.note("capabilities before login")
+        _, capa = c.cmd(b"CAPA", multi=True)
+        tr.note("AUTH with no argument lists the SASL mechanisms")
+        c.cmd(b"AUTH", multi=True)
+        tr.note('AUTH PLAIN: "+ " continuation; a wrong password (-ERR), then "*" cancels')
+        c.cmd(b"AUTH PLAIN", expect=b"+ ")
+        c.cmd(plain(USER, "wrong"), expect=b"-ERR")
+        c.cmd(b"AUTH PLAIN", expect=b"+ ")
+        c.cmd(b"*", expect=b"-ERR")
+        tr.note("USER/PASS: a wrong password first (-ERR), then the right one")
+        c.cmd(b"USER " + USER.encode())
+        c.cmd(b"PASS wrong", expect=b"-ERR")
+        c.cmd(b"USER " + USER.encode())
+        c.cmd(b"PASS " + PASSWORD.encode())
+        tr.note("transaction state")
+        c.cmd(b"CAPA", multi=True)
+        stat, _ = c.cmd(b"STAT")
+        if not stat.startswith(b"+OK %d " % len(messages)):
+            raise CaptureError("STAT: %r" % stat)
+        c.cmd(b"LIST", multi=True)
+        c.cmd(b"LIST 1")
+        c.cmd(b"UIDL", multi=True)
+        c.cmd(b"UIDL 1")
+        tr.note("RETR of every message (1 = corpora/mailbox/01-*.eml, ...)")
+        for n, (name, data) in enumerate(messages, 1):
+            _, body = c.cmd(b"RETR %d" % n, multi=True)
+            if b"".join(body) != as_served(data):
+                raise CaptureError("RETR %d is not %s" % (n, name))
+        tr.note("TOP 1 0 (headers only) and TOP 3 5")
+        c.cmd(b"TOP 1 0", multi=True)
+        c.cmd(b"TOP 3 5", multi=True)
+        tr.note("commands on a message that does not exist")
+        c.cmd(b"RETR %d" % (len(messages) + 59), expect=b"-ERR")
+        c.cmd(b"LIST %d" % (len(messages) + 59), expect=b"-ERR")
+        tr.note("NOOP, DELE 2, commands on the deleted message, RSET")
+        c.cmd(b"NOOP")
+        c.cmd(b"DELE 2")
+        c.cmd(b"RETR 2", expect=b"-ERR")
+        c.cmd(b"DELE 2", expect=b"-ERR")
+        c.cmd(b"STAT")
+        c.cmd(b"RSET")
+        c.cmd(b"STAT")
+        tr.note("an unknown command, then QUIT")
+        c.cmd(b"XYZZY", expect=b"-ERR")
+        c.cmd(b"QUIT")
+        rest = c.until_eof()
+        if rest:
+            raise CaptureError("bytes after QUIT: %r" % rest[:100])
+        c.close()
+    return drive
+
+
+def pop3_auth():
+    def drive(port, tr):
+        c = Pop3(port)
+        c.response()
+        tr.note("AUTH LOGIN: base64 prompts in the continuations, a wrong password")
+        c.cmd(b"AUTH LOGIN", expect=b"+ ")
+        c.cmd(base64.b64encode(USER.encode()), expect=b"+ ")
+        c.cmd(base64.b64encode(b"wrong"), expect=b"-ERR")
+        tr.note("AUTH PLAIN with the initial response on the command line (RFC 5034)")
+        c.cmd(b"AUTH PLAIN " + plain(USER, PASSWORD))
+        c.cmd(b"STAT")
+        c.cmd(b"QUIT")
+        c.until_eof()
+        c.close()
+    return drive
+
+
+def pop3_pipelined(messages):
+    def drive(port, tr):
+        c = Pop3(port)
+        c.response()
+        tr.note("CAPA lists PIPELINING (RFC 2449)")
+        _, capa = c.cmd(b"CAPA", multi=True)
+        if b"PIPELINING\r\n" not in capa:
+            raise CaptureError("no PIPELINING in CAPA")
+        tr.note("login, pipelined: two commands in one write")
+        c.send(b"USER %s\r\nPASS %s\r\n" % (USER.encode(), PASSWORD.encode()))
+        for _ in range(2):
+            first, _ = c.response()
+            if not first.startswith(b"+OK"):
+                raise CaptureError("pipelined login: %r" % first)
+        tr.note("ten commands in one write, QUIT last")
+        batch = [(b"STAT", False), (b"LIST", True), (b"UIDL 3", False),
+                 (b"TOP 15 0", True), (b"RETR 15", True), (b"RETR 16", True),
+                 (b"RETR 99", False), (b"DELE 1", False), (b"RSET", False),
+                 (b"QUIT", False)]
+        c.send(b"".join(cmd + b"\r\n" for cmd, _ in batch))
+        for cmd, multi in batch:
+            first, body = c.response(multi)
+            if cmd.startswith(b"RETR 1") and b"".join(body) != as_served(messages[int(cmd[5:]) - 1][1]):
+                raise CaptureError("pipelined %r differs" % cmd)
+        c.until_eof()
+        c.close()
+    return drive
+
+
+def smtp_full(messages):
+
+    def pick(prefix):
+        return next(d for n, d in messages if n.startswith(prefix))
+
+    dots = pick("15-")
+    utf8 = pick("11-")
+    froms = pick("17-")
+
+    def drive(port, tr):
+        c = Smtp(port)
+        c.expect(b"220")
+        tr.note("EHLO; an unknown command (500); HELO without its argument (501); HELO; EHLO again")
+        ehlo = c.cmd(b"EHLO client.mailrig.test", b"250")
+        if b"250-PIPELINING\r\n" not in ehlo or not any(b"AUTH" in l for l in ehlo):
+            raise CaptureError("EHLO lacks PIPELINING or AUTH: %r" % ehlo)
+        c.cmd(b"FOO", b"500")
+        c.cmd(b"HELO", b"501")
+        c.cmd(b"HELO client.mailrig.test", b"250")
+        c.cmd(b"EHLO client.mailrig.test", b"250")
+        tr.note("NOOP, HELP (multi-line 214), VRFY of a local and a foreign address")
+        c.cmd(b"NOOP", b"250")
+        c.cmd(b"HELP", b"214")
+        c.cmd(b"VRFY alice@mailrig.test", b"250")
+        c.cmd(b"VRFY nobody@elsewhere.example", b"550")
+        tr.note("a transaction: one accepted and one rejected recipient, DATA with dot-stuffed lines")
+        c.cmd(b"MAIL FROM:<alice@mailrig.test>", b"250")
+        c.cmd(b"RCPT TO:<bob@mailrig.test>", b"250")
+        c.cmd(b"RCPT TO:<nobody@elsewhere.example>", b"550")
+        c.cmd(b"DATA", b"354")
+        c.send(stuff(dots))
+        c.expect(b"250", b"end of DATA")
+        tr.note("RSET in the middle of a transaction")
+        c.cmd(b"MAIL FROM:<alice@mailrig.test>", b"250")
+        c.cmd(b"RSET", b"250")
+        tr.note('AUTH PLAIN with an empty "334 " continuation and a wrong password (535)')
+        c.cmd(b"AUTH PLAIN", b"334")
+        c.cmd(plain(USER, "wrong"), b"535")
+        tr.note("AUTH LOGIN: base64 prompts, right password (235)")
+        c.cmd(b"AUTH LOGIN", b"334")
+        c.cmd(base64.b64encode(USER.encode()), b"334")
+        c.cmd(base64.b64encode(PASSWORD.encode()), b"235")
+        tr.note("PIPELINING: MAIL, RCPT, RCPT (rejected), DATA in one write, then the 8bit body")
+        c.send(b"MAIL FROM:<alice@mailrig.test> BODY=8BITMIME SIZE=%d\r\n"
+               b"RCPT TO:<bob@mailrig.test>\r\n"
+               b"RCPT TO:<carol@mailrig.test>\r\n"
+               b"DATA\r\n" % len(utf8))
+        for code in (b"250", b"250", b"550", b"354"):
+            c.expect(code, b"pipelined batch")
+        c.send(stuff(utf8))
+        c.expect(b"250", b"end of pipelined DATA")
+        tr.note("CHUNKING (RFC 3030): BDAT with the chunk in the same write; the split falls mid-line")
+        c.cmd(b"MAIL FROM:<alice@mailrig.test>", b"250")
+        c.cmd(b"RCPT TO:<alice@mailrig.test>", b"250")
+        half = len(froms) // 2
+        c.send(b"BDAT %d\r\n" % half + froms[:half])
+        c.expect(b"250", b"BDAT")
+        c.send(b"BDAT %d LAST\r\n" % (len(froms) - half) + froms[half:])
+        c.expect(b"250", b"BDAT LAST")
+        tr.note("QUIT")
+        c.cmd(b"QUIT", b"221")
+        c.until_eof()
+        c.close()
+    return drive
+
+
+# ===================================================== main
+
+def load_messages():
+    files = sorted(glob.glob(os.path.join(MAILBOX, "*.eml")))
+    if not files:
+        raise CaptureError("no messages in %s (run make-mailbox.py)" % MAILBOX)
+    out = []
+    for p in files:
+        with open(p, "rb") as f:
+            out.append((os.path.basename(p), f.read()))
+    return out
+
+
+def write(tr, path):
+    text = tr.render()
+    if read_back(text) != tr.segments():
+        raise CaptureError("%s: transcript does not read back as recorded" % path)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    nseg = sum(1 for k, _ in tr.segments() if k in "SC")
+    nbytes = sum(len(p) for k, p in tr.segments() if k in "SC")
+    print("capture: wrote %s (%d segments, %d bytes on the wire, %d bytes of file)"
+          % (os.path.relpath(path), nseg, nbytes, len(text.encode("utf-8"))))
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Capture POP3 (Dovecot) and SMTP (Exim) "
+                                 "sessions on loopback as .trs transcripts.")
+    ap.add_argument("--out", default=OUT_DIR, help="output directory (default %(default)s)")
+    ap.add_argument("--keep-tmp", action="store_true",
+                    help="keep the temporary directory (configs, logs) for debugging")
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        raise CaptureError("run as root: Dovecot and Exim switch to their own users")
+    for tool in ("dovecot", "exim4", "dpkg-query"):
+        if not shutil.which(tool):
+            raise CaptureError("%s not found; run ci/install-capture-deps" % tool)
+
+    # SIGTERM/SIGHUP end the run through the finally below, like Ctrl-C.
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+
+    messages = load_messages()
+    os.makedirs(args.out, exist_ok=True)
+    today = datetime.date.today().isoformat()
+    client = "corpora/tools/capture.py (Python %s, plain sockets)" % platform.python_version()
+    tmp = tempfile.mkdtemp(prefix="mailrig-capture-")
+    os.chmod(tmp, 0o755)    # the servers' own users read their configs here
+    servers = []
+    try:
+        dove = Dovecot(tmp, messages)
+        servers.append(dove)
+        dove.start()
+        exim = Exim(tmp)
+        servers.append(exim)
+        exim.start()
+
+        def common(proto, server, rfc, description):
+            return [("protocol", proto), ("server", server), ("client", client),
+                    ("tls", "no"), ("rfc", rfc), ("description", description)]
+        made = "Captured %s on 127.0.0.1 by corpora/tools/capture.py (see docs/corpora.md)." % today
+        how = ("Segments are the relay's recv() calls; times are seconds since it "
+               "accepted the client.")
+
+        sessions = [
+            ("pop3-dovecot.trs", dove, common(
+                "pop3", dove.version(), "1939, 2449, 5034",
+                "full POP3 session: CAPA, AUTH list, failed AUTH PLAIN and cancelled "
+                "AUTH, failed then good USER/PASS, STAT, LIST, UIDL, RETR of all %d "
+                "corpora/mailbox messages, TOP, -ERR cases, DELE, RSET, QUIT"
+                % len(messages)),
+             pop3_full(messages)),
+            ("pop3-dovecot-auth.trs", dove, common(
+                "pop3", dove.version(), "1939, 5034",
+                "POP3 SASL: AUTH LOGIN with base64 prompts and a wrong password, "
+                "then AUTH PLAIN with an initial response, STAT, QUIT"),
+             pop3_auth()),
+            ("pop3-dovecot-pipelined.trs", dove, common(
+                "pop3", dove.version(), "1939, 2449",
+                "POP3 PIPELINING: CAPA, USER+PASS in one write, then ten commands "
+                "(STAT, LIST, UIDL, TOP, RETR of messages 15 and 16, an -ERR, DELE, "
+                "RSET, QUIT) in one write"),
+             pop3_pipelined(messages)),
+            ("smtp-exim.trs", exim, common(
+                "smtp", exim.version(), "5321, 2920, 4954, 3030, 6152",
+                "full ESMTP session: EHLO, 500, 501 HELO, HELO, NOOP, HELP, VRFY, a "
+                "transaction with an accepted and a rejected RCPT and dot-stuffed DATA, "
+                "RSET, failed AUTH PLAIN, AUTH LOGIN, a pipelined MAIL/RCPT/RCPT/DATA, "
+                "BDAT in two chunks, QUIT"),
+             smtp_full(messages)),
+        ]
+        for fname, server, meta, drive in sessions:
+            tr = run_session(server.port, meta, [made, how], drive)
+            write(tr, os.path.join(args.out, fname))
+    finally:
+        for s in reversed(servers):
+            s.stop()
+        if args.keep_tmp:
+            print("capture: kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except CaptureError as e:
+        print("capture: error: %s" % e, file=sys.stderr)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("capture: interrupted", file=sys.stderr)
+        sys.exit(130)
