@@ -81,8 +81,9 @@ const char *mr_pop3_status_name(mr_pop3_status s)
     case MR_POP3_STATUS_OK: return "+OK";
     case MR_POP3_STATUS_ERR: return "-ERR";
     case MR_POP3_STATUS_CONT: return "+";
+    case MR_POP3_STATUS_NONE: return NULL;
     }
-    return "?";
+    return NULL;
 }
 
 const char *mr_pop3_code_name(mr_pop3_code c)
@@ -390,7 +391,7 @@ static int parse_status(mr_pop3_parser *p, const mr_line *l)
     } else if (mr_cur_accept(&c, '+') && (c.len == 0 || c.p[0] == ' ')) {
         r->status = MR_POP3_STATUS_CONT;
     } else {
-        r->status = MR_POP3_STATUS_ERR;
+        r->status = MR_POP3_STATUS_NONE;
         r->text = s;
         field_error(p, MR_E_BAD_STATUS, l->offset, "expected +OK, -ERR or + at the start of the line");
         return 0;
@@ -635,7 +636,7 @@ static int decode(mr_pop3_parser *p)
         return 1;
     }
     if (r->status == MR_POP3_STATUS_CONT)
-        return decode_sasl(p);
+        return r->cmd == MR_POP3_AUTH ? decode_sasl(p) : 1;
     if (r->status != MR_POP3_STATUS_OK || p->resp_err.code != MR_E_OK)
         return 1;
     switch (r->cmd) {
@@ -741,11 +742,15 @@ static int on_status_line(mr_pop3_parser *p, const mr_line *in, mr_pop3_event *e
     }
     if (ok && r->status == MR_POP3_STATUS_CONT) {
         /* A SASL challenge: the AUTH command stays pending (RFC 5034 4). */
-        if (r->cmd != MR_POP3_AUTH) {
-            if (r->cmd != MR_POP3_GUESS)
-                diag(p, l->offset, "RFC 5034 4", "continuation outside an AUTH exchange");
+        if (r->cmd == MR_POP3_GUESS)
             r->cmd = MR_POP3_AUTH;
-        }
+        if (r->cmd == MR_POP3_AUTH)
+            return (int)complete(p, ev, end);
+        /* "+" to any other command: clients that test only the first byte
+         * (poplib does) take it as the answer, so it answers the command. */
+        diag(p, l->offset, "RFC 5034 4", "continuation outside an AUTH exchange");
+        if (have)
+            mr_pending_pop(&p->pend);
         return (int)complete(p, ev, end);
     }
     if (have)

@@ -86,10 +86,12 @@ mr_pop3_cmd mr_pop3_cmd_classify(const uint8_t *line, size_t len);
 typedef enum mr_pop3_status {
     MR_POP3_STATUS_OK,   /* +OK */
     MR_POP3_STATUS_ERR,  /* -ERR */
-    MR_POP3_STATUS_CONT  /* "+" continuation of a SASL exchange (RFC 5034 4) */
+    MR_POP3_STATUS_CONT, /* "+" continuation of a SASL exchange (RFC 5034 4) */
+    MR_POP3_STATUS_NONE  /* the line is not a status line (error MR_E_BAD_STATUS) */
 } mr_pop3_status;
 
-const char *mr_pop3_status_name(mr_pop3_status s); /* "+OK", "-ERR", "+" */
+/* "+OK", "-ERR", "+"; NULL for MR_POP3_STATUS_NONE. */
+const char *mr_pop3_status_name(mr_pop3_status s);
 
 /* Response codes (RFC 2449 8, RFC 3206, RFC 6856). */
 typedef enum mr_pop3_code {
