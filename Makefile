@@ -11,6 +11,9 @@
 # (default /usr/bin/python3, the interpreter Debian's pytest is for).
 
 CC      ?= cc
+# The build rules below are generated before "all" is defined; without this
+# the first generated target (build/libmailrig.a) would be the default.
+.DEFAULT_GOAL := all
 PYTHON  ?= /usr/bin/python3
 WERROR  ?= 1
 PKGS    := jansson cmocka

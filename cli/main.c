@@ -1,0 +1,49 @@
+/*
+ * main.c - the mailrig command-line tool: dispatches to a subcommand.
+ *
+ *   mailrig parse pop3|smtp [options] [FILE...]   (cli/mr_cli_parse.c)
+ *   mailrig --help | --version
+ *
+ * Later subcommands (serve, run) plug in here.  See docs/cli.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "mr_cli_parse.h"
+
+#define MAILRIG_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+    fputs("usage: mailrig COMMAND [ARGS...]\n"
+          "\n"
+          "commands:\n"
+          "  parse pop3|smtp [options] [FILE...]\n"
+          "                  parse what a server sent; one JSON object per\n"
+          "                  response (mailrig parse --help)\n"
+          "\n"
+          "  -h, --help      show this help\n"
+          "  --version       show the version\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : NULL;
+    if (!cmd) {
+        usage(stderr);
+        return MR_CLI_EXIT_USAGE;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return MR_CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("mailrig %s\n", MAILRIG_VERSION);
+        return MR_CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "parse") == 0)
+        return mr_cli_parse_main(argc - 2, argv + 2, stdout, stderr);
+    fprintf(stderr, "mailrig: unknown command '%s' (see mailrig --help)\n", cmd);
+    return MR_CLI_EXIT_USAGE;
+}
