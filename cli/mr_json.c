@@ -201,7 +201,7 @@ static json_t *pop3_fields(const mr_pop3_response *r)
     int ok = 1;
     if (!f)
         return NULL;
-    if (r->status == MR_POP3_STATUS_CONT) {
+    if (r->status == MR_POP3_STATUS_CONT && r->cmd == MR_POP3_AUTH) {
         put(f, "challenge", span(r->sasl), &ok);
         return finish(f, ok);
     }
