@@ -59,7 +59,11 @@ typedef enum mr_smtp_cmd {
 
 const char *mr_smtp_cmd_name(mr_smtp_cmd cmd);
 
-/* Classify a client command line ("EHLO x\r\n" -> EHLO). Unknown -> OTHER. */
+/*
+ * Classify a client command line ("EHLO x\r\n" -> EHLO, "MAIL FROM:<..>" ->
+ * MAIL, ".\r\n" -> DATA_END).  The verb is case-insensitive and must be
+ * followed by SP, HTAB, the line end or nothing.  Unknown -> OTHER.
+ */
 mr_smtp_cmd mr_smtp_cmd_classify(const uint8_t *line, size_t len);
 
 /* EHLO keywords (RFC 5321 4.1.1.1 and the extensions above). */
@@ -114,10 +118,11 @@ typedef struct mr_smtp_reply {
     uint64_t offset, end;       /* stream byte range [offset, end) */
 
     /* Typed results. */
-    mr_span domain;             /* greeting, EHLO/HELO/LHLO: the server's name (first word) */
+    mr_span domain;             /* greeting, positive EHLO/HELO/LHLO: the server's name (first
+                                   word of the first text, after an enhanced code if any) */
     const mr_smtp_keyword *keywords; /* EHLO/LHLO */
     size_t n_keywords;
-    mr_span sasl;               /* 334: decoded challenge (RFC 4954 4) */
+    mr_span sasl;               /* 334 (any but the greeting): decoded challenge (RFC 4954 4) */
 
     const mr_diag *diags;       /* strict mode only */
     size_t n_diags;
@@ -136,17 +141,59 @@ typedef struct mr_smtp_event {
 
 typedef struct mr_smtp_parser mr_smtp_parser;
 
+/* NULL when the allocator fails.  opt may be NULL (lenient, default limits). */
 mr_smtp_parser *mr_smtp_new(const mr_options *opt);
 void mr_smtp_free(mr_smtp_parser *p); /* NULL is a no-op */
+/* Back to the start of a stream: expecting the greeting, nothing queued, no error. */
 void mr_smtp_reset(mr_smtp_parser *p);
 
+/*
+ * Queue the command the next unanswered reply belongs to (pipelined
+ * commands queue up, RFC 2920).  The greeting needs no entry.  Each reply
+ * takes one entry off, except a 334 to AUTH (RFC 4954 4); DATA's 354 takes
+ * DATA off, so queue DATA_END for the reply after the message.  Returns 0;
+ * MR_E_USAGE for a cmd outside the enum; MR_E_TOO_MANY_PENDING
+ * (limits.max_pending) or MR_E_NO_MEMORY, which are also fatal for the
+ * stream (replies could no longer be matched to commands); or the sticky
+ * fatal error the parser is already in.
+ */
 int mr_smtp_expect(mr_smtp_parser *p, mr_smtp_cmd cmd);
+/*
+ * Same, classifying the command line with mr_smtp_cmd_classify().  It also
+ * notes an SMTPUTF8 parameter on MAIL, VRFY and EXPN, which allows UTF-8
+ * in some replies (RFC 6531 3.7.4; strict mode notes it elsewhere), so
+ * prefer it to mr_smtp_expect() when the command's bytes are at hand.
+ */
 int mr_smtp_expect_line(mr_smtp_parser *p, const uint8_t *line, size_t len);
+/* Commands queued and not yet answered. */
 size_t mr_smtp_pending(const mr_smtp_parser *p);
 
+/*
+ * Parse from data.  Sets *consumed and fills *ev.  Returns ev->type:
+ *   MR_EV_NEED_MORE  all len bytes were consumed; feed more.  Lines of an
+ *                    unfinished reply have been copied: data may be reused.
+ *   MR_EV_RESPONSE   a complete reply (ev->reply); *consumed ends at its end.
+ *   MR_EV_ERROR      ev->error.  Non-fatal (BAD_REPLY_CODE, BAD_SEPARATOR,
+ *                    BAD_FIELD, BAD_BASE64): one framed reply was consumed
+ *                    and ev->reply holds what was parsed of it; error.offset
+ *                    is its first offending byte.  A line without a code
+ *                    that starts a reply is reported alone and answers no
+ *                    command; one inside a multi-line reply stays in it
+ *                    (see mr_smtp.c).  Fatal (limits, NO_MEMORY, USAGE):
+ *                    ev->reply is NULL and every later call returns the same
+ *                    error, consuming nothing, until mr_smtp_reset().
+ * Call again with the bytes after *consumed until it returns NEED_MORE.
+ * Results are the same for any chunking of the input.
+ */
 mr_event_type mr_smtp_next(mr_smtp_parser *p, const uint8_t *data, size_t len, size_t *consumed,
                            mr_smtp_event *ev);
+/*
+ * End of stream: MR_EV_NEED_MORE when it ended between replies, else the
+ * fatal MR_E_UNEXPECTED_EOF (inside a line, or a multi-line reply with no
+ * final line).
+ */
 mr_event_type mr_smtp_finish(mr_smtp_parser *p, mr_smtp_event *ev);
+/* Stream offset of the next byte to be fed. */
 uint64_t mr_smtp_offset(const mr_smtp_parser *p);
 
 #ifdef __cplusplus
