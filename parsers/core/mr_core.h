@@ -109,7 +109,7 @@ typedef struct mr_limits {
     size_t max_line;         /* bytes in one line, line end excluded (default 64 KiB) */
     size_t max_lines;        /* lines kept for one response; streamed bodies keep none (default 1,000,000) */
     uint64_t max_body;       /* bytes of one multi-line body, streamed or not (default 1 GiB) */
-    size_t max_memory;       /* parser memory held for one response (default 64 MiB) */
+    size_t max_memory;       /* logical size of one response: kept bytes, line table, fields (default 64 MiB) */
     size_t stream_threshold; /* bodies above this are handed out as chunks (default 1 MiB) */
     size_t max_pending;      /* commands awaiting a response (default 100,000) */
     size_t max_diags;        /* diagnostics kept per response; more are counted only (default 64) */

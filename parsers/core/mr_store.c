@@ -85,6 +85,7 @@ void mr_store_reset(mr_store *s)
     }
     s->n_lines = s->pinned = 0;
     s->n_diags = s->diags_dropped = 0;
+    s->logical = 0;
     s->err = MR_E_OK;
 }
 
@@ -93,17 +94,18 @@ size_t mr_store_memory(const mr_store *s)
     return s->arena_bytes + s->cap_lines * sizeof(mr_line) + s->cap_diags * sizeof(mr_diag);
 }
 
-static int budget(mr_store *s, size_t more)
+int mr_store_count(mr_store *s, size_t n)
 {
-    size_t now = mr_store_memory(s);
-    if (more > s->lim.max_memory || now > s->lim.max_memory - more) {
+    if (n > s->lim.max_memory || s->logical > s->lim.max_memory - n) {
         s->err = MR_E_MEMORY_LIMIT;
         return 0;
     }
+    s->logical += n;
     return 1;
 }
 
-void *mr_store_alloc(mr_store *s, size_t n)
+/* Arena memory, not counted: callers count what they store. */
+static void *arena_alloc(mr_store *s, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     struct mr_chunk *c = s->chunks;
@@ -113,12 +115,6 @@ void *mr_store_alloc(mr_store *s, size_t n)
             cap = c->cap < MAX_CHUNK ? c->cap * 2 : MAX_CHUNK;
         while (cap < n)
             cap *= 2;
-        if (!budget(s, cap + CHUNK_HDR)) {
-            /* try the exact size before giving up */
-            cap = n;
-            if (!budget(s, cap + CHUNK_HDR))
-                return NULL;
-        }
         c = s->alloc->alloc(cap + CHUNK_HDR, s->alloc->ud);
         if (!c) {
             s->err = MR_E_NO_MEMORY;
@@ -135,14 +131,29 @@ void *mr_store_alloc(mr_store *s, size_t n)
     return p;
 }
 
-const uint8_t *mr_store_dup(mr_store *s, const void *p, size_t n)
+void *mr_store_alloc(mr_store *s, size_t n)
 {
-    uint8_t *d = mr_store_alloc(s, n ? n : 1);
+    if (!mr_store_count(s, (n + 7) & ~(size_t)7))
+        return NULL;
+    return arena_alloc(s, n);
+}
+
+const uint8_t *mr_store_copy(mr_store *s, const void *p, size_t n)
+{
+    uint8_t *d = arena_alloc(s, n ? n : 1);
     if (d && n)
         memcpy(d, p, n);
     return d;
 }
 
+const uint8_t *mr_store_dup(mr_store *s, const void *p, size_t n)
+{
+    if (!mr_store_count(s, n))
+        return NULL;
+    return mr_store_copy(s, p, n);
+}
+
+/* Grow a vector; its elements are counted by the caller, not its capacity. */
 static int grow(mr_store *s, void **vec, size_t *cap, size_t elem, size_t need)
 {
     if (need <= *cap)
@@ -150,8 +161,6 @@ static int grow(mr_store *s, void **vec, size_t *cap, size_t elem, size_t need)
     size_t ncap = *cap ? *cap * 2 : 16;
     while (ncap < need)
         ncap *= 2;
-    if (!budget(s, (ncap - *cap) * elem))
-        return 0;
     void *nv = s->alloc->realloc(*vec, ncap * elem, s->alloc->ud);
     if (!nv) {
         s->err = MR_E_NO_MEMORY;
@@ -166,7 +175,7 @@ int mr_store_pin_line(mr_store *s, mr_line *line)
 {
     if (!line->in_input)
         return 1;
-    const uint8_t *copy = mr_store_dup(s, line->ptr, line->len + line->eol);
+    const uint8_t *copy = mr_store_copy(s, line->ptr, line->len + line->eol);
     if (!copy)
         return 0;
     line->ptr = copy;
@@ -180,6 +189,8 @@ int mr_store_push_line(mr_store *s, const mr_line *line)
         s->err = MR_E_TOO_MANY_LINES;
         return 0;
     }
+    if (!mr_store_count(s, line->len + line->eol + sizeof(mr_line)))
+        return 0;
     if (!grow(s, (void **)&s->lines, &s->cap_lines, sizeof(mr_line), s->n_lines + 1))
         return 0;
     mr_line *l = &s->lines[s->n_lines];
@@ -206,7 +217,7 @@ void mr_store_diag(mr_store *s, uint64_t offset, const char *ref, const char *me
 {
     if (s->mode != MR_STRICT)
         return;
-    if (s->n_diags >= s->lim.max_diags ||
+    if (s->n_diags >= s->lim.max_diags || !mr_store_count(s, sizeof(mr_diag)) ||
         !grow(s, (void **)&s->diags, &s->cap_diags, sizeof(mr_diag), s->n_diags + 1)) {
         s->diags_dropped++;
         s->err = MR_E_OK; /* a dropped diagnostic is counted, not an error */

@@ -8,9 +8,15 @@
  * still point into the caller's buffer into the arena, each line at most
  * once, so the total copying stays linear in the input.
  *
- * Everything here is bounded by limits.max_memory (arena + vectors) and
- * limits.max_lines; a failed allocation sets store->err to MR_E_MEMORY_LIMIT
- * or MR_E_NO_MEMORY and the caller turns that into a fatal error.
+ * limits.max_memory bounds the logical size of a response: the bytes of
+ * its kept lines, its line table, its decoded fields and diagnostics.  That
+ * size does not depend on how the input was chunked (a line counts the same
+ * whether it stayed in the caller's buffer or was copied), so neither does
+ * MR_E_MEMORY_LIMIT.  Physical use (arena chunks, vector capacity, copies
+ * made by pinning) stays within a small factor of it.  limits.max_lines
+ * bounds the kept lines.  A failed allocation sets store->err to
+ * MR_E_MEMORY_LIMIT, MR_E_TOO_MANY_LINES or MR_E_NO_MEMORY and the caller
+ * turns that into a fatal error.
  *
  * Internal to the parsers.
  */
@@ -29,6 +35,7 @@ typedef struct mr_store {
 
     struct mr_chunk *chunks;    /* arena, newest chunk first */
     size_t arena_bytes;         /* bytes held by arena chunks */
+    size_t logical;             /* logical size of the response, against max_memory */
 
     mr_line *lines;             /* lines of the current response */
     size_t n_lines, cap_lines;
@@ -45,13 +52,18 @@ void mr_store_cleanup(mr_store *s);
 /* Forget the current response: lines, diagnostics and arena (one chunk is kept). */
 void mr_store_reset(mr_store *s);
 
-/* Bytes held now (arena + vectors), as counted against max_memory. */
+/* Bytes held now (arena + vectors): physical use, for reports. */
 size_t mr_store_memory(const mr_store *s);
 
-/* Arena allocation, 8-byte aligned, valid until mr_store_reset(). NULL + s->err on failure. */
+/* Count n bytes of the response against max_memory. 0 (and s->err) when over. */
+int mr_store_count(mr_store *s, size_t n);
+
+/* Arena allocation, counted; 8-byte aligned, valid until mr_store_reset(). NULL + s->err on failure. */
 void *mr_store_alloc(mr_store *s, size_t n);
-/* Copy n bytes into the arena. */
+/* Copy n bytes into the arena, counted. */
 const uint8_t *mr_store_dup(mr_store *s, const void *p, size_t n);
+/* Copy n bytes already counted (a line moved out of the caller's buffer). */
+const uint8_t *mr_store_copy(mr_store *s, const void *p, size_t n);
 
 /*
  * Append a line.  A line whose in_input is 0 lives in a buffer the parser

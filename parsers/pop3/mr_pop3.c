@@ -725,9 +725,12 @@ static int on_status_line(mr_pop3_parser *p, const mr_line *in, mr_pop3_event *e
     const mr_line *l = &line;
     uint8_t head = MR_POP3_GUESS;
     int have = mr_pending_peek(&p->pend, &head);
+    /* The status line counts against max_memory wherever it lies. */
+    if (!mr_store_count(&p->st, in->len + in->eol))
+        return (int)fail_store(p, ev, in->offset);
     if (!line.in_input) {
         /* The line reader reuses its buffer for the next line: copy now. */
-        line.ptr = mr_store_dup(&p->st, in->ptr, in->len + in->eol);
+        line.ptr = mr_store_copy(&p->st, in->ptr, in->len + in->eol);
         if (!line.ptr)
             return (int)fail_store(p, ev, in->offset);
     }

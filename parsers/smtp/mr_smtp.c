@@ -24,9 +24,9 @@
  *
  * Lenient and strict mode give the same results (events, codes, typed
  * fields); strict mode adds an mr_diag, citing RFC and section, for each
- * deviation it sees.  Note that memory use, and so whether limits.max_memory
- * is reached, depends on the chunking: a reply lying whole in one feed
- * needs no copy of its lines.
+ * deviation it sees.  limits.max_memory bounds the logical size of a reply
+ * (see mr_store.h), so MR_E_MEMORY_LIMIT, like every result, comes at the
+ * same byte however the input is chunked.
  */
 #include "mr_smtp.h"
 
