@@ -77,11 +77,17 @@ check-python:
 	  echo "error: $(PYTHON) has no pytest; run ci/install-deps (python3-pytest)"; exit 1; }
 
 # Unit tests read their data relative to the top directory.
+# Every program runs even when one fails; the target fails at the end.
 unit-plain: $(addprefix build/tests/,$(UNIT_NAMES))
-	@set -e; for t in $^; do echo "== $$t"; $$t; done
+	@fail=; for t in $^; do echo "== $$t"; $$t || fail="$$fail $$t"; done; \
+	 if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi
 
 unit-asan: $(addprefix build/asan/tests/,$(UNIT_NAMES))
-	@set -e; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t; done
+	@fail=; for t in $^; do echo "== $$t"; ASAN_OPTIONS=detect_leaks=1 $$t || fail="$$fail $$t"; done; \
+	 if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi
+
+# Keep object files between runs.
+.SECONDARY:
 
 pytest-plain: build/mailrig check-python
 	MAILRIG=$(CURDIR)/build/mailrig $(PYTHON) -m pytest -q tests
