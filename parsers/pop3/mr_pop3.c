@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/mr_base.h"
 #include "../core/mr_base64.h"
 #include "../core/mr_cursor.h"
 #include "../core/mr_linereader.h"
@@ -39,10 +40,7 @@ enum state {
 };
 
 struct mr_pop3_parser {
-    mr_options opt;
-    mr_store st;
-    mr_linereader lr;
-    mr_pending pend;
+    mr_parser_base base; /* options, store, line reader, pending commands */
     enum state state;
     int greeted;         /* the greeting has been parsed */
     int sasl_open;       /* an AUTH command awaits its final response */
@@ -143,38 +141,17 @@ mr_pop3_cmd mr_pop3_cmd_classify(const uint8_t *line, size_t len)
 
 mr_pop3_parser *mr_pop3_new(const mr_options *opt)
 {
-    mr_options o;
-    memset(&o, 0, sizeof o);
-    if (opt)
-        o = *opt;
-    if (!o.alloc)
-        o.alloc = mr_default_allocator();
-    mr_limits_resolve(&o.limits);
-    mr_pop3_parser *p = o.alloc->alloc(sizeof *p, o.alloc->ud);
-    if (!p)
-        return NULL;
-    memset(p, 0, sizeof *p);
-    p->opt = o;
-    mr_store_init(&p->st, &o);
-    mr_lr_init(&p->lr, o.alloc, o.limits.max_line);
-    mr_pending_init(&p->pend, o.alloc, o.limits.max_pending);
-    mr_pop3_reset(p);
+    mr_pop3_parser *p = mr_base_new(opt, sizeof *p);
+    if (p)
+        mr_pop3_reset(p);
     return p;
 }
 
-void mr_pop3_free(mr_pop3_parser *p)
-{
-    if (!p)
-        return;
-    mr_store_cleanup(&p->st);
-    mr_lr_cleanup(&p->lr);
-    mr_pending_cleanup(&p->pend);
-    p->opt.alloc->free(p, p->opt.alloc->ud);
-}
+void mr_pop3_free(mr_pop3_parser *p) { mr_base_free(p); }
 
 static void begin_response(mr_pop3_parser *p)
 {
-    mr_store_reset(&p->st);
+    mr_store_reset(&p->base.st);
     memset(&p->resp, 0, sizeof p->resp);
     memset(&p->resp_err, 0, sizeof p->resp_err);
     p->streaming = 0;
@@ -188,8 +165,8 @@ static void begin_response(mr_pop3_parser *p)
 
 void mr_pop3_reset(mr_pop3_parser *p)
 {
-    mr_lr_reset(&p->lr);
-    mr_pending_clear(&p->pend);
+    mr_lr_reset(&p->base.lr);
+    mr_pending_clear(&p->base.pend);
     begin_response(p);
     p->greeted = 0;
     p->sasl_open = 0;
@@ -201,7 +178,7 @@ int mr_pop3_expect(mr_pop3_parser *p, mr_pop3_cmd cmd)
 {
     if ((unsigned)cmd >= MR_POP3__CMD_COUNT || cmd == MR_POP3_GREETING)
         return MR_E_USAGE;
-    int rc = mr_pending_push(&p->pend, (uint8_t)cmd);
+    int rc = mr_pending_push(&p->base.pend, (uint8_t)cmd);
     if (rc == 0 && cmd == MR_POP3_AUTH)
         p->sasl_open = 1;
     return rc;
@@ -212,15 +189,15 @@ int mr_pop3_expect_line(mr_pop3_parser *p, const uint8_t *line, size_t len)
     return mr_pop3_expect(p, mr_pop3_cmd_classify(line, len));
 }
 
-size_t mr_pop3_pending(const mr_pop3_parser *p) { return mr_pending_count(&p->pend); }
+size_t mr_pop3_pending(const mr_pop3_parser *p) { return mr_pending_count(&p->base.pend); }
 int mr_pop3_in_sasl(const mr_pop3_parser *p) { return p->sasl_open; }
-uint64_t mr_pop3_offset(const mr_pop3_parser *p) { return p->lr.offset; }
+uint64_t mr_pop3_offset(const mr_pop3_parser *p) { return p->base.lr.offset; }
 
 /* ---- helpers ------------------------------------------------------------ */
 
 static void diag(mr_pop3_parser *p, uint64_t off, const char *ref, const char *msg)
 {
-    mr_store_diag(&p->st, off, ref, msg);
+    mr_store_diag(&p->base.st, off, ref, msg);
 }
 
 static uint64_t off_in(const mr_line *l, const uint8_t *at)
@@ -252,14 +229,14 @@ static mr_event_type fail(mr_pop3_parser *p, mr_pop3_event *ev, mr_errcode code,
 
 static mr_event_type fail_store(mr_pop3_parser *p, mr_pop3_event *ev, uint64_t off)
 {
-    mr_errcode e = p->st.err != MR_E_OK ? p->st.err : MR_E_NO_MEMORY;
+    mr_errcode e = p->base.st.err != MR_E_OK ? p->base.st.err : MR_E_NO_MEMORY;
     return fail(p, ev, e, off, "while storing the response");
 }
 
 /* Line-level strict checks shared by every line (RFC 1939 3, RFC 2449 4). */
 static void check_line(mr_pop3_parser *p, const mr_line *l, int status_line)
 {
-    if (p->opt.mode != MR_STRICT)
+    if (p->base.opt.mode != MR_STRICT)
         return;
     if (l->eol != 2)
         diag(p, l->offset + l->len, "RFC 1939 3", "line ends in a bare LF instead of CRLF");
@@ -284,7 +261,7 @@ static int pin_status(mr_pop3_parser *p)
     if (!l->in_input || !l->ptr)
         return 1;
     const uint8_t *old = l->ptr;
-    if (!mr_store_pin_line(&p->st, l))
+    if (!mr_store_pin_line(&p->base.st, l))
         return 0;
     rebase(&p->resp.text, old, l->len, l->ptr);
     rebase(&p->resp.code, old, l->len, l->ptr);
@@ -313,7 +290,7 @@ static int split_words(mr_pop3_parser *p, mr_span s, const mr_span **out, size_t
     *n_out = n;
     if (n == 0)
         return 1;
-    mr_span *arr = mr_store_alloc(&p->st, n * sizeof *arr);
+    mr_span *arr = mr_store_alloc(&p->base.st, n * sizeof *arr);
     if (!arr)
         return 0;
     c = mr_cur_from_span(s);
@@ -460,7 +437,7 @@ static int decode_entries(mr_pop3_parser *p, int uidl, int one)
     size_t n = one ? 1 : r->n_lines;
     if (n == 0)
         return 1;
-    mr_pop3_entry *arr = mr_store_alloc(&p->st, n * sizeof *arr);
+    mr_pop3_entry *arr = mr_store_alloc(&p->base.st, n * sizeof *arr);
     if (!arr)
         return 0;
     r->entries = arr;
@@ -491,7 +468,7 @@ static int decode_capa(mr_pop3_parser *p)
     mr_pop3_response *r = &p->resp;
     if (r->n_lines == 0)
         return 1;
-    mr_pop3_capa *arr = mr_store_alloc(&p->st, r->n_lines * sizeof *arr);
+    mr_pop3_capa *arr = mr_store_alloc(&p->base.st, r->n_lines * sizeof *arr);
     if (!arr)
         return 0;
     r->capas = arr;
@@ -569,7 +546,7 @@ static int decode_items(mr_pop3_parser *p)
     mr_pop3_response *r = &p->resp;
     if (r->n_lines == 0)
         return 1;
-    mr_span *arr = mr_store_alloc(&p->st, r->n_lines * sizeof *arr);
+    mr_span *arr = mr_store_alloc(&p->base.st, r->n_lines * sizeof *arr);
     if (!arr)
         return 0;
     r->items = arr;
@@ -587,7 +564,7 @@ static int decode_sasl(mr_pop3_parser *p)
 {
     mr_pop3_response *r = &p->resp;
     /* RFC 5034 4: the challenge is base64; "+" or "+ " alone is empty */
-    uint8_t *out = mr_store_alloc(&p->st, mr_base64_max_decoded(r->text.len));
+    uint8_t *out = mr_store_alloc(&p->base.st, mr_base64_max_decoded(r->text.len));
     size_t n = 0, at = 0;
     if (!out)
         return 0;
@@ -629,8 +606,8 @@ static void decode_greeting(mr_pop3_parser *p)
 static int decode(mr_pop3_parser *p)
 {
     mr_pop3_response *r = &p->resp;
-    r->lines = p->st.lines;
-    r->n_lines = p->streaming ? 0 : p->st.n_lines;
+    r->lines = p->base.st.lines;
+    r->n_lines = p->streaming ? 0 : p->base.st.n_lines;
     if (r->cmd == MR_POP3_GREETING) {
         decode_greeting(p);
         return 1;
@@ -659,9 +636,9 @@ static mr_event_type complete(mr_pop3_parser *p, mr_pop3_event *ev, uint64_t end
     r->streamed = p->streaming;
     if (!decode(p))
         return fail_store(p, ev, r->offset);
-    r->diags = p->st.diags;
-    r->n_diags = p->st.n_diags;
-    r->diags_dropped = p->st.diags_dropped;
+    r->diags = p->base.st.diags;
+    r->n_diags = p->base.st.n_diags;
+    r->diags_dropped = p->base.st.diags_dropped;
     p->after_result = 1;
     p->state = S_STATUS;
     ev->response = r;
@@ -687,17 +664,17 @@ static mr_event_type emit_chunk(mr_pop3_parser *p, mr_pop3_event *ev)
 /* Hand out the next line kept before the switch to streaming. */
 static mr_event_type drain_one(mr_pop3_parser *p, mr_pop3_event *ev)
 {
-    const mr_line *l = &p->st.lines[p->drain++];
+    const mr_line *l = &p->base.st.lines[p->drain++];
     ev->type = MR_EV_BODY_CHUNK;
     ev->chunk.ptr = l->ptr;
     ev->chunk.len = l->len + l->eol;
-    if (p->drain == p->st.n_lines) /* all out; their bytes stay in the arena */
-        p->st.n_lines = p->st.pinned = p->drain = 0;
+    if (p->drain == p->base.st.n_lines) /* all out; their bytes stay in the arena */
+        p->base.st.n_lines = p->base.st.pinned = p->drain = 0;
     p->chunks++;
     return MR_EV_BODY_CHUNK;
 }
 
-static int draining(const mr_pop3_parser *p) { return p->streaming && p->drain < p->st.n_lines; }
+static int draining(const mr_pop3_parser *p) { return p->streaming && p->drain < p->base.st.n_lines; }
 
 /*
  * Switch a RETR/TOP body to streaming once it passes stream_threshold: the
@@ -706,8 +683,8 @@ static int draining(const mr_pop3_parser *p) { return p->streaming && p->drain <
  */
 static mr_event_type start_streaming(mr_pop3_parser *p, mr_pop3_event *ev)
 {
-    if (!mr_store_pin(&p->st))
-        return fail_store(p, ev, p->lr.offset);
+    if (!mr_store_pin(&p->base.st))
+        return fail_store(p, ev, p->base.lr.offset);
     p->streaming = 1;
     p->drain = 0;
     return drain_one(p, ev);
@@ -724,13 +701,13 @@ static int on_status_line(mr_pop3_parser *p, const mr_line *in, mr_pop3_event *e
     mr_line line = *in;
     const mr_line *l = &line;
     uint8_t head = MR_POP3_GUESS;
-    int have = mr_pending_peek(&p->pend, &head);
+    int have = mr_pending_peek(&p->base.pend, &head);
     /* The status line counts against max_memory wherever it lies. */
-    if (!mr_store_count(&p->st, in->len + in->eol))
+    if (!mr_store_count(&p->base.st, in->len + in->eol))
         return (int)fail_store(p, ev, in->offset);
     if (!line.in_input) {
         /* The line reader reuses its buffer for the next line: copy now. */
-        line.ptr = mr_store_copy(&p->st, in->ptr, in->len + in->eol);
+        line.ptr = mr_store_copy(&p->base.st, in->ptr, in->len + in->eol);
         if (!line.ptr)
             return (int)fail_store(p, ev, in->offset);
     }
@@ -753,11 +730,11 @@ static int on_status_line(mr_pop3_parser *p, const mr_line *in, mr_pop3_event *e
          * (poplib does) take it as the answer, so it answers the command. */
         diag(p, l->offset, "RFC 5034 4", "continuation outside an AUTH exchange");
         if (have)
-            mr_pending_pop(&p->pend);
+            mr_pending_pop(&p->base.pend);
         return (int)complete(p, ev, end);
     }
     if (have)
-        mr_pending_pop(&p->pend);
+        mr_pending_pop(&p->base.pend);
     if (r->cmd == MR_POP3_AUTH)
         p->sasl_open = 0;
     if (!ok || r->status != MR_POP3_STATUS_OK) {
@@ -784,7 +761,7 @@ static int on_body_line(mr_pop3_parser *p, mr_line *l, mr_pop3_event *ev, size_t
     if (l->len == 1 && l->ptr[0] == '.') {
         if (p->chunk.len) {
             /* Hand out the body first; the terminator is read again. */
-            *give_back = mr_lr_unread(&p->lr, l);
+            *give_back = mr_lr_unread(&p->base.lr, l);
             return (int)emit_chunk(p, ev);
         }
         check_line(p, l, 0);
@@ -800,23 +777,23 @@ static int on_body_line(mr_pop3_parser *p, mr_line *l, mr_pop3_event *ev, size_t
         !(u.in_input && p->chunk_in_input && p->chunk.ptr + p->chunk.len == u.ptr)) {
         /* Not contiguous with the pending chunk: hand that out first and
          * read this line again on the next call (checked then, not now). */
-        *give_back = mr_lr_unread(&p->lr, l);
+        *give_back = mr_lr_unread(&p->base.lr, l);
         return (int)emit_chunk(p, ev);
     }
     check_line(p, l, 0);
-    if (r->body_bytes + n > p->opt.limits.max_body)
-        return (int)fail(p, ev, MR_E_BODY_TOO_LARGE, l->offset + (p->opt.limits.max_body - r->body_bytes),
+    if (r->body_bytes + n > p->base.opt.limits.max_body)
+        return (int)fail(p, ev, MR_E_BODY_TOO_LARGE, l->offset + (p->base.opt.limits.max_body - r->body_bytes),
                          "multi-line body");
     /* max_lines bounds the lines kept; a streamed body keeps none and is
      * bounded by max_body alone. */
-    if (!p->streaming && ++p->body_lines > p->opt.limits.max_lines)
+    if (!p->streaming && ++p->body_lines > p->base.opt.limits.max_lines)
         return (int)fail(p, ev, MR_E_TOO_MANY_LINES, l->offset, "multi-line body");
     r->body_bytes += n;
     if (!p->streaming) {
-        if (!mr_store_push_line(&p->st, &u))
+        if (!mr_store_push_line(&p->base.st, &u))
             return (int)fail_store(p, ev, l->offset);
         if ((r->cmd == MR_POP3_RETR || r->cmd == MR_POP3_TOP || r->cmd == MR_POP3_OTHER_MULTI) &&
-            r->body_bytes > p->opt.limits.stream_threshold)
+            r->body_bytes > p->base.opt.limits.stream_threshold)
             return (int)start_streaming(p, ev);
         return CONTINUE;
     }
@@ -841,7 +818,7 @@ static int on_line(mr_pop3_parser *p, mr_line *l, mr_pop3_event *ev, size_t *giv
         /* RFC 1939 3 gives no marker; a robust reader takes a following status
          * line as the start of the next response, anything else as a body. */
         if (is_status_like(l)) {
-            *give_back = mr_lr_unread(&p->lr, l);
+            *give_back = mr_lr_unread(&p->base.lr, l);
             p->resp.cmd = MR_POP3_OTHER;
             return (int)complete(p, ev, l->offset);
         }
@@ -878,7 +855,7 @@ mr_event_type mr_pop3_next(mr_pop3_parser *p, const uint8_t *data, size_t len, s
         mr_line line;
         mr_error err;
         size_t used = 0, give_back = 0;
-        mr_lr_result lr = mr_lr_next(&p->lr, data ? data + off : NULL, len - off, &used, &line, &err);
+        mr_lr_result lr = mr_lr_next(&p->base.lr, data ? data + off : NULL, len - off, &used, &line, &err);
         off += used;
         if (lr == MR_LR_ERROR) {
             *consumed = off;
@@ -887,8 +864,8 @@ mr_event_type mr_pop3_next(mr_pop3_parser *p, const uint8_t *data, size_t len, s
         if (lr == MR_LR_MORE) {
             *consumed = off;
             /* The caller may drop its buffer now: copy what still points into it. */
-            if (!pin_status(p) || !mr_store_pin(&p->st))
-                return fail_store(p, ev, p->lr.offset);
+            if (!pin_status(p) || !mr_store_pin(&p->base.st))
+                return fail_store(p, ev, p->base.lr.offset);
             if (p->chunk.len)
                 return emit_chunk(p, ev);
             return MR_EV_NEED_MORE;
@@ -898,8 +875,8 @@ mr_event_type mr_pop3_next(mr_pop3_parser *p, const uint8_t *data, size_t len, s
         if (rc != CONTINUE) {
             *consumed = off;
             if (rc == MR_EV_BODY_CHUNK) {
-                if (!pin_status(p) || !mr_store_pin(&p->st))
-                    return fail_store(p, ev, p->lr.offset);
+                if (!pin_status(p) || !mr_store_pin(&p->base.st))
+                    return fail_store(p, ev, p->base.lr.offset);
             }
             return (mr_event_type)rc;
         }
@@ -922,13 +899,13 @@ mr_event_type mr_pop3_finish(mr_pop3_parser *p, mr_pop3_event *ev)
         return drain_one(p, ev);
     if (p->chunk.len)
         return emit_chunk(p, ev);
-    if (p->state == S_GUESS && mr_lr_partial(&p->lr) == 0) {
+    if (p->state == S_GUESS && mr_lr_partial(&p->base.lr) == 0) {
         /* The stream ended after a +OK whose framing was unknown: single-line. */
         p->resp.cmd = MR_POP3_OTHER;
-        return complete(p, ev, p->lr.offset);
+        return complete(p, ev, p->base.lr.offset);
     }
-    if (p->state != S_STATUS || mr_lr_partial(&p->lr) > 0)
-        return fail(p, ev, MR_E_UNEXPECTED_EOF, p->lr.offset,
+    if (p->state != S_STATUS || mr_lr_partial(&p->base.lr) > 0)
+        return fail(p, ev, MR_E_UNEXPECTED_EOF, p->base.lr.offset,
                     p->state == S_BODY ? "no '.' line ended the multi-line response"
                                        : "the last line has no line end");
     return MR_EV_NEED_MORE;

@@ -32,6 +32,7 @@
 
 #include <string.h>
 
+#include "../core/mr_base.h"
 #include "../core/mr_base64.h"
 #include "../core/mr_cursor.h"
 #include "../core/mr_linereader.h"
@@ -39,10 +40,7 @@
 #include "../core/mr_store.h"
 
 struct mr_smtp_parser {
-    mr_options opt;      /* resolved limits, allocator never NULL */
-    mr_store st;         /* lines, arena and diagnostics of the current reply */
-    mr_linereader lr;
-    mr_pending pend;     /* commands sent and not yet answered (RFC 2920 3.1) */
+    mr_parser_base base; /* options, store, line reader, commands sent and not yet answered (RFC 2920 3.1) */
     int greeted;         /* the greeting has been parsed */
     int utf8_txn;        /* the mail transaction's MAIL carried SMTPUTF8 (RFC 6531 3.7.4.1) */
     int after_result;    /* a reply was handed out: reset the store on the next call */
@@ -181,7 +179,7 @@ mr_smtp_cmd mr_smtp_cmd_classify(const uint8_t *line, size_t len)
 
 static void begin_reply(mr_smtp_parser *p)
 {
-    mr_store_reset(&p->st);
+    mr_store_reset(&p->base.st);
     memset(&p->rerr, 0, sizeof p->rerr);
     memset(&p->reply, 0, sizeof p->reply);
     memset(&p->enh0, 0, sizeof p->enh0);
@@ -195,39 +193,18 @@ static void begin_reply(mr_smtp_parser *p)
 
 mr_smtp_parser *mr_smtp_new(const mr_options *opt)
 {
-    mr_options o;
-    memset(&o, 0, sizeof o);
-    if (opt)
-        o = *opt;
-    if (!o.alloc)
-        o.alloc = mr_default_allocator();
-    mr_limits_resolve(&o.limits);
-    mr_smtp_parser *p = o.alloc->alloc(sizeof *p, o.alloc->ud);
-    if (!p)
-        return NULL;
-    memset(p, 0, sizeof *p);
-    p->opt = o;
-    mr_store_init(&p->st, &o);
-    mr_lr_init(&p->lr, o.alloc, o.limits.max_line);
-    mr_pending_init(&p->pend, o.alloc, o.limits.max_pending);
-    mr_smtp_reset(p);
+    mr_smtp_parser *p = mr_base_new(opt, sizeof *p);
+    if (p)
+        mr_smtp_reset(p);
     return p;
 }
 
-void mr_smtp_free(mr_smtp_parser *p)
-{
-    if (!p)
-        return;
-    mr_store_cleanup(&p->st);
-    mr_lr_cleanup(&p->lr);
-    mr_pending_cleanup(&p->pend);
-    p->opt.alloc->free(p, p->opt.alloc->ud);
-}
+void mr_smtp_free(mr_smtp_parser *p) { mr_base_free(p); }
 
 void mr_smtp_reset(mr_smtp_parser *p)
 {
-    mr_lr_reset(&p->lr);
-    mr_pending_clear(&p->pend);
+    mr_lr_reset(&p->base.lr);
+    mr_pending_clear(&p->base.pend);
     begin_reply(p);
     p->greeted = 0;
     p->utf8_txn = 0;
@@ -253,7 +230,7 @@ static const char *store_detail(mr_errcode e)
 /* A store operation failed: turn its reason into the sticky error. */
 static void fail_store(mr_smtp_parser *p, uint64_t off)
 {
-    mr_errcode e = p->st.err != MR_E_OK ? p->st.err : MR_E_NO_MEMORY;
+    mr_errcode e = p->base.st.err != MR_E_OK ? p->base.st.err : MR_E_NO_MEMORY;
     set_fatal(p, e, off, store_detail(e));
 }
 
@@ -269,11 +246,11 @@ static int push_cmd(mr_smtp_parser *p, mr_smtp_cmd cmd, uint8_t flags)
         return MR_E_USAGE;
     if (p->fatal.code != MR_E_OK)
         return p->fatal.code;
-    int rc = mr_pending_push(&p->pend, (uint8_t)((unsigned)cmd | flags));
+    int rc = mr_pending_push(&p->base.pend, (uint8_t)((unsigned)cmd | flags));
     if (rc == MR_E_TOO_MANY_PENDING)
-        set_fatal(p, MR_E_TOO_MANY_PENDING, p->lr.offset, "more commands queued than limits.max_pending");
+        set_fatal(p, MR_E_TOO_MANY_PENDING, p->base.lr.offset, "more commands queued than limits.max_pending");
     else if (rc != 0)
-        set_fatal(p, (mr_errcode)rc, p->lr.offset, "the allocator returned NULL while queueing a command");
+        set_fatal(p, (mr_errcode)rc, p->base.lr.offset, "the allocator returned NULL while queueing a command");
     return rc;
 }
 
@@ -323,17 +300,17 @@ int mr_smtp_expect_line(mr_smtp_parser *p, const uint8_t *line, size_t len)
     return push_cmd(p, cmd, flags);
 }
 
-size_t mr_smtp_pending(const mr_smtp_parser *p) { return mr_pending_count(&p->pend); }
+size_t mr_smtp_pending(const mr_smtp_parser *p) { return mr_pending_count(&p->base.pend); }
 
-uint64_t mr_smtp_offset(const mr_smtp_parser *p) { return p->lr.offset; }
+uint64_t mr_smtp_offset(const mr_smtp_parser *p) { return p->base.lr.offset; }
 
 /* ---- helpers -------------------------------------------------------------------- */
 
-static int strict(const mr_smtp_parser *p) { return p->opt.mode == MR_STRICT; }
+static int strict(const mr_smtp_parser *p) { return p->base.opt.mode == MR_STRICT; }
 
 static void diag(mr_smtp_parser *p, uint64_t off, const char *ref, const char *msg)
 {
-    mr_store_diag(&p->st, off, ref, msg);
+    mr_store_diag(&p->base.st, off, ref, msg);
 }
 
 /* Keep the reply's first non-fatal error: the one at the lowest offset. */
@@ -505,7 +482,7 @@ static void check_line(mr_smtp_parser *p, const mr_line *l, const line_info *li)
     if (li->kind != L_BAD_CODE) {
         mr_smtp_enhanced e;
         parse_enhanced(li->text, &e, NULL);
-        if (p->st.n_lines == 1)
+        if (p->base.st.n_lines == 1)
             p->enh0 = e;
         else if (!same_enhanced(&e, &p->enh0))
             diag(p, line_end(l) - li->text.len, "RFC 2034 4",
@@ -552,11 +529,11 @@ static int on_line(mr_smtp_parser *p, const mr_line *l)
 {
     line_info li;
     classify_line(l, &li);
-    if (!mr_store_push_line(&p->st, l)) {
+    if (!mr_store_push_line(&p->base.st, l)) {
         fail_store(p, l->offset);
         return -1;
     }
-    if (p->st.n_lines == 1)
+    if (p->base.st.n_lines == 1)
         p->reply.offset = l->offset;
     p->reply.end = line_end(l) + l->eol;
     if (strict(p))
@@ -565,7 +542,7 @@ static int on_line(mr_smtp_parser *p, const mr_line *l)
     case L_BAD_CODE:
         reply_error(p, MR_E_BAD_REPLY_CODE, l->offset + li.bad_at,
                     "line does not start with a three-digit reply code");
-        if (p->st.n_lines == 1) {
+        if (p->base.st.n_lines == 1) {
             p->noise = 1;
             return 1;
         }
@@ -722,7 +699,7 @@ static int split_params(mr_smtp_parser *p, mr_smtp_keyword *kw, uint64_t args_at
     kw->params = NULL;
     if (n == 0)
         return 1;
-    mr_span *arr = mr_store_alloc(&p->st, n * sizeof *arr);
+    mr_span *arr = mr_store_alloc(&p->base.st, n * sizeof *arr);
     if (!arr)
         return 0;
     c = mr_cur_from_span(kw->args);
@@ -860,7 +837,7 @@ static int decode_ehlo(mr_smtp_parser *p, mr_smtp_reply *r)
                   "EHLO reply domain is neither a Domain nor an address-literal");
     if (r->n_lines < 2)
         return 1;
-    mr_smtp_keyword *kws = mr_store_alloc(&p->st, (r->n_lines - 1) * sizeof *kws);
+    mr_smtp_keyword *kws = mr_store_alloc(&p->base.st, (r->n_lines - 1) * sizeof *kws);
     if (!kws)
         return 0;
     size_t k = 0;
@@ -892,7 +869,7 @@ static int decode_sasl(mr_smtp_parser *p, mr_smtp_reply *r)
     mr_span b64 = mr_span_rtrim(text);
     if (b64.len != text.len)
         diag(p, text_at + b64.len, "RFC 4954 4", "white space after the base64 challenge");
-    uint8_t *out = mr_store_alloc(&p->st, mr_base64_max_decoded(b64.len));
+    uint8_t *out = mr_store_alloc(&p->base.st, mr_base64_max_decoded(b64.len));
     if (!out)
         return 0;
     size_t n = 0, bad = 0;
@@ -933,7 +910,7 @@ static mr_smtp_cmd guess_cmd(const mr_smtp_reply *r)
 /* The final line arrived: build texts and typed results, take the command off the queue. */
 static mr_event_type complete(mr_smtp_parser *p, mr_smtp_event *ev)
 {
-    mr_store *st = &p->st;
+    mr_store *st = &p->base.st;
     mr_smtp_reply *r = &p->reply;
     size_t n = st->n_lines;
     uint64_t fail_at = st->lines[n - 1].offset;
@@ -962,7 +939,7 @@ static mr_event_type complete(mr_smtp_parser *p, mr_smtp_event *ev)
                 diag(p, at, "RFC 2034 4", "enhanced status code class differs from the reply code's first digit");
         }
         uint8_t entry = MR_SMTP_GUESS;
-        int queued = mr_pending_peek(&p->pend, &entry);
+        int queued = mr_pending_peek(&p->base.pend, &entry);
         uint8_t head = (uint8_t)(entry & Q_CMD_MASK);
         utf8_param = queued && (entry & Q_SMTPUTF8);
         if (!p->greeted) {
@@ -971,13 +948,13 @@ static mr_event_type complete(mr_smtp_parser *p, mr_smtp_event *ev)
             p->greeted = 1;
             r->cmd = MR_SMTP_GREETING;
             if (queued && head == MR_SMTP_GREETING)
-                mr_pending_pop(&p->pend);
+                mr_pending_pop(&p->base.pend);
         } else {
             r->cmd = head == MR_SMTP_GUESS ? guess_cmd(r) : (mr_smtp_cmd)head;
             /* Every reply answers one command, except 334: the AUTH
              * exchange goes on until its final reply (RFC 4954 4). */
             if (queued && !(r->code == 334 && r->cmd == MR_SMTP_AUTH))
-                mr_pending_pop(&p->pend);
+                mr_pending_pop(&p->base.pend);
         }
         int ok = 1;
         switch (r->cmd) {
@@ -1062,7 +1039,7 @@ mr_event_type mr_smtp_next(mr_smtp_parser *p, const uint8_t *data, size_t len, s
     if (len == 0)
         return ev->type = MR_EV_NEED_MORE;
     if (!data) {
-        set_fatal(p, MR_E_USAGE, p->lr.offset, "mr_smtp_next() called with NULL data and a nonzero len");
+        set_fatal(p, MR_E_USAGE, p->base.lr.offset, "mr_smtp_next() called with NULL data and a nonzero len");
         return fatal_event(p, ev);
     }
     mr_cur_init(&in, data, len);
@@ -1070,7 +1047,7 @@ mr_event_type mr_smtp_next(mr_smtp_parser *p, const uint8_t *data, size_t len, s
         mr_line line;
         mr_error err;
         size_t used = 0;
-        mr_lr_result rr = mr_lr_next(&p->lr, in.p, in.len, &used, &line, &err);
+        mr_lr_result rr = mr_lr_next(&p->base.lr, in.p, in.len, &used, &line, &err);
         mr_cur_skip(&in, used);
         *consumed = len - in.len;
         if (rr == MR_LR_ERROR) {
@@ -1079,8 +1056,8 @@ mr_event_type mr_smtp_next(mr_smtp_parser *p, const uint8_t *data, size_t len, s
         }
         if (rr == MR_LR_MORE) {
             /* The feed ends inside a reply: copy what still points into it. */
-            if (!mr_store_pin(&p->st)) {
-                fail_store(p, p->st.lines[p->st.pinned].offset);
+            if (!mr_store_pin(&p->base.st)) {
+                fail_store(p, p->base.st.lines[p->base.st.pinned].offset);
                 return fatal_event(p, ev);
             }
             return ev->type = MR_EV_NEED_MORE;
@@ -1100,12 +1077,12 @@ mr_event_type mr_smtp_finish(mr_smtp_parser *p, mr_smtp_event *ev)
         return fatal_event(p, ev);
     if (p->after_result)
         begin_reply(p);
-    if (mr_lr_partial(&p->lr) > 0) {
-        set_fatal(p, MR_E_UNEXPECTED_EOF, p->lr.offset, "the stream ended inside a line (no LF)");
+    if (mr_lr_partial(&p->base.lr) > 0) {
+        set_fatal(p, MR_E_UNEXPECTED_EOF, p->base.lr.offset, "the stream ended inside a line (no LF)");
         return fatal_event(p, ev);
     }
-    if (p->st.n_lines > 0) {
-        set_fatal(p, MR_E_UNEXPECTED_EOF, p->lr.offset,
+    if (p->base.st.n_lines > 0) {
+        set_fatal(p, MR_E_UNEXPECTED_EOF, p->base.lr.offset,
                   "missing final line: the stream ended inside a multi-line reply");
         return fatal_event(p, ev);
     }
