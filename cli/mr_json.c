@@ -144,6 +144,30 @@ static json_t *span_list(const mr_span *s, size_t n)
 
 /* ------------------------------------------------------------------ POP3 */
 
+/*
+ * A POP3 capability or an SMTP EHLO keyword: name, kind, params, number
+ * when present, then up to two flags (a NULL key is skipped).
+ */
+static json_t *named_item(mr_span name, const char *kind, const mr_span *params, size_t n_params,
+                          int has_number, uint64_t number, const char *flag1, int on1, const char *flag2,
+                          int on2)
+{
+    json_t *o = json_object();
+    int ok = 1;
+    if (!o)
+        return NULL;
+    put(o, "name", span(name), &ok);
+    put(o, "kind", json_string(kind), &ok);
+    put(o, "params", span_list(params, n_params), &ok);
+    if (has_number)
+        put(o, "number", u64(number), &ok);
+    if (flag1 && on1)
+        put(o, flag1, json_true(), &ok);
+    if (flag2 && on2)
+        put(o, flag2, json_true(), &ok);
+    return finish(o, ok);
+}
+
 static json_t *pop3_capas(const mr_pop3_response *r)
 {
     json_t *a = json_array();
@@ -151,23 +175,9 @@ static json_t *pop3_capas(const mr_pop3_response *r)
     if (!a)
         return NULL;
     for (size_t i = 0; i < r->n_capas && ok; i++) {
-        const mr_pop3_capa *c = &r->capas[i];
-        json_t *o = json_object();
-        int ok2 = 1;
-        if (!o) {
-            ok = 0;
-            break;
-        }
-        put(o, "name", span(c->name), &ok2);
-        put(o, "kind", json_string(mr_pop3_capa_kind_name(c->kind)), &ok2);
-        put(o, "params", span_list(c->params, c->n_params), &ok2);
-        if (c->has_number)
-            put(o, "number", u64(c->number), &ok2);
-        if (c->never)
-            put(o, "never", json_true(), &ok2);
-        if (c->per_user)
-            put(o, "per_user", json_true(), &ok2);
-        push(a, finish(o, ok2), &ok);
+        const mr_pop3_capa *k = &r->capas[i];
+        push(a, named_item(k->name, mr_pop3_capa_kind_name(k->kind), k->params, k->n_params, k->has_number,
+                           k->number, "never", k->never, "per_user", k->per_user), &ok);
     }
     return finish(a, ok);
 }
@@ -294,20 +304,8 @@ static json_t *smtp_keywords(const mr_smtp_reply *r)
         return NULL;
     for (size_t i = 0; i < r->n_keywords && ok; i++) {
         const mr_smtp_keyword *k = &r->keywords[i];
-        json_t *o = json_object();
-        int ok2 = 1;
-        if (!o) {
-            ok = 0;
-            break;
-        }
-        put(o, "name", span(k->name), &ok2);
-        put(o, "kind", json_string(mr_smtp_ext_name(k->kind)), &ok2);
-        put(o, "params", span_list(k->params, k->n_params), &ok2);
-        if (k->has_number)
-            put(o, "number", u64(k->number), &ok2);
-        if (k->legacy)
-            put(o, "legacy", json_true(), &ok2);
-        push(a, finish(o, ok2), &ok);
+        push(a, named_item(k->name, mr_smtp_ext_name(k->kind), k->params, k->n_params, k->has_number, k->number,
+                           "legacy", k->legacy, NULL, 0), &ok);
     }
     return finish(a, ok);
 }
