@@ -279,24 +279,39 @@ static int expect_end(reader *r, const uint8_t *p, size_t n, size_t i)
     return 0;
 }
 
+/*
+ * The head shared by segment and event lines: the kind letter p[0], one or
+ * more spaces, an optional TIME and the spaces after it.  Leaves *i at what
+ * follows.
+ */
+static int parse_head(reader *r, const uint8_t *p, size_t n, size_t *i, int *has_time, double *t)
+{
+    *i = 1;
+    *has_time = 0;
+    *t = 0;
+    if (*i >= n || !is_space(p[*i]))
+        return fail(r, 2, "expected a space after '%c'", (char)p[0]);
+    *i = skip_space(p, n, *i);
+    if (*i < n && is_digit(p[*i])) {
+        if (parse_time(r, p, n, i, t) < 0)
+            return -1;
+        *has_time = 1;
+        *i = skip_space(p, n, *i);
+    }
+    return 0;
+}
+
 /* "S [TIME] "BYTES"" and "C [TIME] "BYTES"". */
 static int parse_segment(reader *r, const uint8_t *p, size_t n)
 {
-    size_t i = 1, len;
+    size_t i, len;
     build_item *it;
-    int has_time = 0;
-    double t = 0;
+    int has_time;
+    double t;
     char dir = (char)p[0];
 
-    if (i >= n || !is_space(p[i]))
-        return fail(r, 2, "expected a space after '%c'", dir);
-    i = skip_space(p, n, i);
-    if (i < n && is_digit(p[i])) {
-        if (parse_time(r, p, n, &i, &t) < 0)
-            return -1;
-        has_time = 1;
-        i = skip_space(p, n, i);
-    }
+    if (parse_head(r, p, n, &i, &has_time, &t) < 0)
+        return -1;
     if (i >= n || p[i] != '"')
         return fail(r, i + 1, has_time ? "expected a quoted string after the time"
                                         : "expected a time or a quoted string");
@@ -332,21 +347,14 @@ static int parse_continuation(reader *r, const uint8_t *p, size_t n)
 /* "E [TIME] EVENT [ARGS]". */
 static int parse_event(reader *r, const uint8_t *p, size_t n)
 {
-    size_t i = 1, name_start, name_end, args_start, args_end;
+    size_t i, name_start, name_end, args_start, args_end;
     build_item *it;
-    int has_time = 0, known = 0;
-    double t = 0;
+    int has_time, known = 0;
+    double t;
     char sb[8];
 
-    if (i >= n || !is_space(p[i]))
-        return fail(r, 2, "expected a space after 'E'");
-    i = skip_space(p, n, i);
-    if (i < n && is_digit(p[i])) {
-        if (parse_time(r, p, n, &i, &t) < 0)
-            return -1;
-        has_time = 1;
-        i = skip_space(p, n, i);
-    }
+    if (parse_head(r, p, n, &i, &has_time, &t) < 0)
+        return -1;
     if (i >= n)
         return fail(r, i + 1, "missing event name (one of: %s)", MR_TRANSCRIPT_EVENTS);
     name_start = i;

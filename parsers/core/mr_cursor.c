@@ -127,6 +127,13 @@ int mr_cur_get_word(mr_cursor *c, mr_span *out)
     return mr_cur_get_span(c, i, out);
 }
 
+mr_span mr_span_strip_eol(mr_span s)
+{
+    while (s.len > 0 && (s.ptr[s.len - 1] == '\r' || s.ptr[s.len - 1] == '\n'))
+        s.len--;
+    return s;
+}
+
 mr_span mr_span_rtrim(mr_span s)
 {
     while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))

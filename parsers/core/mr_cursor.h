@@ -146,4 +146,7 @@ int mr_cur_get_word(mr_cursor *c, mr_span *out);
 /* Trim SP and HTAB from the end of a span. */
 mr_span mr_span_rtrim(mr_span s);
 
+/* Drop the CR and LF bytes that end a span (a command line as sent). */
+mr_span mr_span_strip_eol(mr_span s);
+
 #endif /* MR_CURSOR_H */

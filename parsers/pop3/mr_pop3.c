@@ -109,12 +109,8 @@ const char *mr_pop3_capa_kind_name(mr_pop3_capa_kind k)
 
 mr_pop3_cmd mr_pop3_cmd_classify(const uint8_t *line, size_t len)
 {
-    mr_cursor c;
-    mr_span kw, rest;
-    mr_cur_init(&c, line, len);
-    /* drop the line end */
-    while (c.len && (c.p[c.len - 1] == '\n' || c.p[c.len - 1] == '\r'))
-        c.len--;
+    mr_span kw, rest, all = {line, len};
+    mr_cursor c = mr_cur_from_span(mr_span_strip_eol(all));
     if (!mr_cur_get_word(&c, &kw))
         return MR_POP3_OTHER;
     mr_cur_skip_space(&c);

@@ -256,9 +256,6 @@ static int push_cmd(mr_smtp_parser *p, mr_smtp_cmd cmd, uint8_t flags)
 
 int mr_smtp_expect(mr_smtp_parser *p, mr_smtp_cmd cmd) { return push_cmd(p, cmd, 0); }
 
-/* A byte that ends a word of a command line. */
-static int word_end(uint8_t ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
-
 /*
  * 1 when a MAIL, VRFY or EXPN line carries the SMTPUTF8 parameter: a word
  * after the verb and its first argument (the reverse-path, the string),
@@ -266,29 +263,15 @@ static int word_end(uint8_t ch) { return ch == ' ' || ch == '\t' || ch == '\r' |
  */
 static int has_smtputf8(const uint8_t *line, size_t len)
 {
-    mr_cursor c;
-    uint8_t ch;
-    size_t word = 0;
-    if (!line)
-        return 0;
-    mr_cur_init(&c, line, len);
-    for (;;) {
-        while (mr_cur_peek(&c, &ch) && word_end(ch))
-            mr_cur_skip(&c, 1);
-        if (mr_cur_empty(&c))
-            return 0;
-        mr_cursor start = c;
-        size_t n = 0;
-        while (mr_cur_peek(&c, &ch) && !word_end(ch)) {
-            mr_cur_skip(&c, 1);
-            n++;
-        }
-        mr_span w;
-        mr_cur_get_span(&start, n, &w);
+    mr_span all = {line, line ? len : 0}, w;
+    mr_cursor c = mr_cur_from_span(mr_span_strip_eol(all));
+    mr_cur_skip_space(&c);
+    for (size_t word = 0; mr_cur_get_word(&c, &w); word++) {
         if (word >= 2 && mr_span_eq_ci(w, "SMTPUTF8"))
             return 1;
-        word++;
+        mr_cur_skip_space(&c);
     }
+    return 0;
 }
 
 int mr_smtp_expect_line(mr_smtp_parser *p, const uint8_t *line, size_t len)

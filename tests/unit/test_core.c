@@ -94,6 +94,9 @@ static void test_cursor_reads(void **state)
     assert_false(mr_cur_get_word(&c, &s));
     assert_true(mr_span_eq_ci((mr_span){(const uint8_t *)"SaSl", 4}, "sasl"));
     assert_false(mr_span_eq_ci((mr_span){(const uint8_t *)"SaSl", 4}, "sas"));
+    assert_true(mr_span_eq(mr_span_strip_eol((mr_span){(const uint8_t *)"LIST 1\r\n", 8}), "LIST 1"));
+    assert_true(mr_span_eq(mr_span_strip_eol((mr_span){(const uint8_t *)"\r\n\n", 3}), ""));
+    assert_true(mr_span_eq(mr_span_strip_eol((mr_span){(const uint8_t *)"a\rb", 3}), "a\rb"));
 }
 
 static void test_base64(void **state)
