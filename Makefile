@@ -33,7 +33,8 @@ CMOCKA_LIBS    := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 # The parser library: the shared core, one directory per protocol, and
 # the transcript reader (common/).  No dependency beyond libc.
 LIB_SRCS  := $(wildcard parsers/core/*.c) $(wildcard parsers/pop3/*.c) \
-             $(wildcard parsers/smtp/*.c) $(wildcard common/*.c)
+             $(wildcard parsers/smtp/*.c) $(wildcard parsers/imap/*.c) \
+             $(wildcard common/*.c)
 # The command-line tool: everything in cli/ (JSON output via jansson).
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_MAIN  := cli/main.c

@@ -59,6 +59,10 @@ void mr_limits_resolve(mr_limits *l)
     if (!l->stream_threshold) l->stream_threshold = MR_DEFAULT_STREAM_THRESHOLD;
     if (!l->max_pending) l->max_pending = MR_DEFAULT_MAX_PENDING;
     if (!l->max_diags) l->max_diags = MR_DEFAULT_MAX_DIAGS;
+    if (!l->max_depth) l->max_depth = MR_DEFAULT_MAX_DEPTH;
+    /* The typed decoders recurse once per level: keep the stack bounded. */
+    if (l->max_depth > MR_MAX_DEPTH_CAP) l->max_depth = MR_MAX_DEPTH_CAP;
+    if (!l->max_items) l->max_items = MR_DEFAULT_MAX_ITEMS;
 }
 
 static void *std_alloc(size_t n, void *ud) { (void)ud; return malloc(n); }

@@ -68,6 +68,10 @@ typedef struct mr_line {
     XX(BAD_FIELD, 0, "a field does not have the form the command's response requires")     \
     XX(BAD_BASE64, 0, "a SASL challenge is not valid base64")                              \
     XX(UNEXPECTED_RESPONSE, 0, "a response arrived that no command asked for")             \
+    XX(BAD_SYNTAX, 0, "an IMAP response does not follow the grammar")                     \
+    XX(LITERAL_TOO_LARGE, 1, "an IMAP literal is larger than limits.max_body")             \
+    XX(TOO_DEEP, 0, "lists are nested deeper than limits.max_depth")                       \
+    XX(TOO_MANY_ITEMS, 0, "a response has more values than limits.max_items")             \
     XX(USAGE, 1, "the API was called in a way its contract forbids")
 
 typedef enum mr_errcode {
@@ -108,11 +112,13 @@ typedef struct mr_diag {
 typedef struct mr_limits {
     size_t max_line;         /* bytes in one line, line end excluded (default 64 KiB) */
     size_t max_lines;        /* lines kept for one response; streamed bodies keep none (default 1,000,000) */
-    uint64_t max_body;       /* bytes of one multi-line body, streamed or not (default 1 GiB) */
+    uint64_t max_body;       /* bytes of one multi-line body or IMAP literal, streamed or not (default 1 GiB) */
     size_t max_memory;       /* logical size of one response: kept bytes, line table, fields (default 64 MiB) */
     size_t stream_threshold; /* bodies above this are handed out as chunks (default 1 MiB) */
     size_t max_pending;      /* commands awaiting a response (default 100,000) */
     size_t max_diags;        /* diagnostics kept per response; more are counted only (default 64) */
+    size_t max_depth;        /* IMAP: nesting of lists and body structures (default 100, at most 1000) */
+    size_t max_items;        /* IMAP: values in one response (default 1,000,000) */
 } mr_limits;
 
 #define MR_DEFAULT_MAX_LINE ((size_t)64 * 1024)
@@ -122,6 +128,9 @@ typedef struct mr_limits {
 #define MR_DEFAULT_STREAM_THRESHOLD ((size_t)1024 * 1024)
 #define MR_DEFAULT_MAX_PENDING ((size_t)100 * 1000)
 #define MR_DEFAULT_MAX_DIAGS ((size_t)64)
+#define MR_DEFAULT_MAX_DEPTH ((size_t)100)
+#define MR_MAX_DEPTH_CAP ((size_t)1000)
+#define MR_DEFAULT_MAX_ITEMS ((size_t)1000 * 1000)
 
 /* Fill every zero field of *l with its default. */
 void mr_limits_resolve(mr_limits *l);

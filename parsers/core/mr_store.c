@@ -205,6 +205,20 @@ int mr_store_push_line(mr_store *s, const mr_line *line)
     return 1;
 }
 
+int mr_store_push_counted(mr_store *s, const mr_line *line)
+{
+    if (s->n_lines >= s->lim.max_lines) {
+        s->err = MR_E_TOO_MANY_LINES;
+        return 0;
+    }
+    if (!grow(s, (void **)&s->lines, &s->cap_lines, sizeof(mr_line), s->n_lines + 1))
+        return 0;
+    s->lines[s->n_lines++] = *line;
+    return 1;
+}
+
+void *mr_store_reserve(mr_store *s, size_t n) { return arena_alloc(s, n ? n : 1); }
+
 int mr_store_pin(mr_store *s)
 {
     for (; s->pinned < s->n_lines; s->pinned++)

@@ -73,6 +73,18 @@ const uint8_t *mr_store_copy(mr_store *s, const void *p, size_t n);
  */
 int mr_store_push_line(mr_store *s, const mr_line *line);
 
+/*
+ * Append a line whose bytes were counted already with mr_store_count():
+ * with in_input 1 it points into the caller's buffer and is copied by
+ * mr_store_pin(); with in_input 0 it already lies in the arena (see
+ * mr_store_reserve()) and is kept as it is.  Used for IMAP literals, whose
+ * size is known, and counted, before their bytes arrive.
+ */
+int mr_store_push_counted(mr_store *s, const mr_line *line);
+
+/* Arena space for bytes counted already (NULL + s->err on failure). */
+void *mr_store_reserve(mr_store *s, size_t n);
+
 /* Copy every line that still points into the caller's buffer. 1 ok, 0 failure. */
 int mr_store_pin(mr_store *s);
 
