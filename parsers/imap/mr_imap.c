@@ -214,6 +214,7 @@ struct mr_imap_parser {
     size_t n_stack, cap_stack;
     frame *frames;
     size_t n_frames, cap_frames;
+    size_t n_made;        /* values made for the current response */
 
     mr_imap_response resp;
 };
@@ -480,6 +481,8 @@ static int literal_marker(const mr_line *l, uint64_t *size, int *binary, int *no
     if (i == end || i == 0 || t[i - 1] != '{')
         return 0;
     size_t open = i - 1;
+    *binary = open > 0 && t[open - 1] == '~';
+    *brace = *binary ? open - 1 : open;
     uint64_t v = 0;
     for (size_t k = i; k < end; k++) {
         unsigned d = (unsigned)(t[k] - '0');
@@ -488,8 +491,6 @@ static int literal_marker(const mr_line *l, uint64_t *size, int *binary, int *no
         v = v * 10 + d;
     }
     *size = v;
-    *binary = open > 0 && t[open - 1] == '~';
-    *brace = *binary ? open - 1 : open;
     return 1;
 }
 
@@ -689,6 +690,7 @@ typedef struct rd {
     mr_cursor cur;        /* the rest of lines[li] */
     uint32_t lit_index;   /* index of the next literal */
     int in_code;          /* reading a response code's arguments: "]" ends them */
+    size_t *n_made;       /* values made for this response, against max_items */
     mr_errcode err;       /* MR_E_OK, BAD_SYNTAX, TOO_DEEP, TOO_MANY_ITEMS, or a store error */
     uint64_t err_off;
     const char *err_detail;
@@ -753,7 +755,7 @@ static int rd_at_literal(const rd *r, int *binary, int *nonsync)
 static mr_imap_value *rd_push(rd *r, int type, uint64_t off)
 {
     mr_imap_parser *p = r->p;
-    if (p->n_stack >= p->base.opt.limits.max_items) {
+    if (*r->n_made >= p->base.opt.limits.max_items) {
         rd_fail(r, MR_E_TOO_MANY_ITEMS, off, "more values than limits.max_items");
         return NULL;
     }
@@ -765,6 +767,7 @@ static mr_imap_value *rd_push(rd *r, int type, uint64_t off)
         rd_fail(r, MR_E_NO_MEMORY, off, NULL);
         return NULL;
     }
+    (*r->n_made)++;
     mr_imap_value *v = &p->stack[p->n_stack++];
     memset(v, 0, sizeof *v);
     v->type = (uint8_t)type;
@@ -1092,6 +1095,7 @@ int mr_imap_read_values(mr_imap_dctx *c, mr_span text, uint64_t offset, int in_b
     memset(&r, 0, sizeof r);
     r.p = c->parser;
     r.st = c->st;
+    r.n_made = &r.p->n_made;
     r.lines = &l;
     r.n_lines = 1;
     r.in_code = in_bracket;
@@ -1321,6 +1325,8 @@ static mr_event_type build_response(mr_imap_parser *p, mr_imap_event *ev, uint64
     memset(&r, 0, sizeof r);
     r.p = p;
     r.st = st;
+    p->n_made = 0;
+    r.n_made = &p->n_made;
     r.lines = st->lines;
     r.n_lines = st->n_lines;
     mr_cur_init(&r.cur, r.lines[0].ptr, r.lines[0].len);
@@ -1328,6 +1334,7 @@ static mr_event_type build_response(mr_imap_parser *p, mr_imap_event *ev, uint64
 
     uint64_t off = resp->offset;
     int ok = 1;
+    resp->type = MR_IMAP_TYPE_OTHER;
     if (mr_cur_accept(&r.cur, '+')) {
         /* continue-req = "+" SP (resp-text / base64) CRLF (RFC 9051 9). */
         resp->kind = MR_IMAP_CONTINUATION;
