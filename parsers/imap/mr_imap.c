@@ -272,6 +272,7 @@ void mr_imap_reset(mr_imap_parser *p)
 }
 
 void mr_imap_set_utf8(mr_imap_parser *p, int on) { p->utf8 = on != 0; }
+void mr_imap_skip_greeting(mr_imap_parser *p) { p->greeting_done = 1; }
 int mr_imap_utf8(const mr_imap_parser *p) { return p->utf8; }
 size_t mr_imap_pending(const mr_imap_parser *p) { return p->n_tags; }
 int mr_imap_in_sasl(const mr_imap_parser *p) { return p->sasl; }
@@ -412,6 +413,22 @@ static int head_context(const mr_line *l)
 }
 
 /*
+ * Does the DQUOTE at t[i] end a quoted string?  Leniently only when what
+ * follows can follow a value: SP, ")", "]" or the line end.  A DQUOTE
+ * followed by anything else is taken as data: servers that forget to
+ * escape one (NetEase, MailKit#485: "HTML"") stay readable, and valid
+ * input, whose closing DQUOTE is always followed by one of these, reads
+ * the same (docs/imap-quirks.md, G3).
+ */
+static int quote_closes(const uint8_t *t, size_t n, size_t i)
+{
+    if (i + 1 >= n)
+        return 1;
+    uint8_t c = t[i + 1];
+    return c == ' ' || c == ')' || c == ']' || c == '\t';
+}
+
+/*
  * Scan text for quotes (and, in a status response, the code's brackets)
  * and say whether position `at` lies outside any quoted string (and, for
  * CTX_STATUS, inside the still open code).  `from` is where the scan
@@ -446,7 +463,7 @@ static int literal_allowed(mr_imap_parser *p, const uint8_t *t, size_t len, size
         if (inq) {
             if (ch == '\\' && i + 1 < at)
                 i++;
-            else if (ch == '"')
+            else if (ch == '"' && quote_closes(t, len, i))
                 inq = 0;
         } else if (ch == '"') {
             inq = 1;
@@ -813,13 +830,18 @@ static int rd_quoted(rd *r)
     mr_cur_skip(&r->cur, 1);
     const uint8_t *t = r->cur.p;
     size_t n = r->cur.len, i = 0;
-    int escaped = 0, high = 0, odd_escape = 0;
+    int escaped = 0, high = 0, odd_escape = 0, bare_quote = 0;
     for (;;) {
         if (i >= n)
             return rd_fail(r, MR_E_BAD_SYNTAX, off, "quoted string not closed on its line");
         uint8_t c = t[i];
-        if (c == '"')
+        if (c == '"' && quote_closes(t, n, i))
             break;
+        if (c == '"') {
+            bare_quote = 1;
+            i++;
+            continue;
+        }
         if (c == '\\') {
             if (i + 1 >= n)
                 return rd_fail(r, MR_E_BAD_SYNTAX, off, "quoted string not closed on its line");
@@ -858,6 +880,8 @@ static int rd_quoted(rd *r)
     }
     if (odd_escape)
         rd_diag(r, off, "RFC 9051 9", "a backslash in a quoted string escapes neither \\ nor \"");
+    if (bare_quote)
+        rd_diag(r, off, "RFC 9051 9", "a DQUOTE inside a quoted string is not escaped");
     if (high && !r->p->utf8)
         rd_diag(r, off, "RFC 3501 9", "8-bit bytes in a quoted string (allowed only after UTF8=ACCEPT)");
     mr_cur_skip(&r->cur, i + 1);
@@ -900,25 +924,33 @@ static int atom_stop(uint8_t c)
     return c <= 0x20 || c == 0x7f || c == '(' || c == ')' || c == '"';
 }
 
+/* Names a section may follow: BODY[, BODY.PEEK[, BINARY[, BINARY.PEEK[, BINARY.SIZE[. */
+static int is_section_name(mr_span s)
+{
+    return mr_span_eq_ci(s, "BODY") || mr_span_eq_ci(s, "BODY.PEEK") || mr_span_eq_ci(s, "BINARY") ||
+           mr_span_eq_ci(s, "BINARY.PEEK") || mr_span_eq_ci(s, "BINARY.SIZE");
+}
+
 static int rd_atom(rd *r, int in_section)
 {
     uint64_t off = rd_off(r);
     const uint8_t *t = r->cur.p;
     size_t n = r->cur.len, i = 0;
     int high = 0, bracket = 0;
-    if (n && t[0] == '[') {
-        /* "[Gmail]/Sent": an unquoted name that starts with "[" (lenient). */
-        bracket = 1;
-        rd_diag(r, off, "RFC 9051 9", "an atom starts with \"[\", which is an atom-special");
-    }
     for (; i < n; i++) {
         uint8_t c = t[i];
         if (atom_stop(c))
             break;
         if (c == ']' && !bracket && (in_section || r->in_code))
             break;
-        if (c == '[' && i > 0 && !bracket)
-            break;
+        if (c == '[') {
+            /* "[" is an ATOM-CHAR; it opens a section only after a
+             * fetch-att name (RFC 9051 9 msg-att-static, section). */
+            mr_span name = {t, i};
+            if (is_section_name(name))
+                break;
+            bracket = 1;
+        }
         if (c == ']')
             bracket = 0;
         if ((c == '{' || c == '~') && i > 0) {
@@ -964,7 +996,22 @@ static int rd_origin(rd *r, mr_imap_value *owner)
     uint64_t off = rd_off(r);
     uint64_t n;
     mr_cur_skip(&r->cur, 1);
-    if (!mr_cur_get_u64(&r->cur, &n) || !mr_cur_accept(&r->cur, '>')) {
+    if (!mr_cur_get_u64(&r->cur, &n)) {
+        r->cur = save;
+        return rd_fail(r, MR_E_BAD_SYNTAX, off, "bad <origin> after a section");
+    }
+    if (mr_cur_next_is(&r->cur, '.')) {
+        /* "<0.28>": the request's partial range echoed (WildDuck); the
+         * origin is what counts (lenient). */
+        uint64_t len;
+        mr_cursor s2 = r->cur;
+        mr_cur_skip(&s2, 1);
+        if (mr_cur_get_u64(&s2, &len) && mr_cur_next_is(&s2, '>')) {
+            rd_diag(r, off, "RFC 9051 9", "a FETCH response gives <origin.length>; only <origin> is allowed");
+            r->cur = s2;
+        }
+    }
+    if (!mr_cur_accept(&r->cur, '>')) {
         r->cur = save;
         return rd_fail(r, MR_E_BAD_SYNTAX, off, "bad <origin> after a section");
     }
@@ -1130,6 +1177,9 @@ static size_t take_keyword(mr_cursor *c, mr_span *out)
 
 static mr_imap_type type_of(mr_span kw)
 {
+    /* XLIST (Gmail's pre-SPECIAL-USE LIST) has LIST's grammar. */
+    if (mr_span_eq_ci(kw, "XLIST"))
+        return MR_IMAP_TYPE_LIST;
     for (int t = 0; t < MR_IMAP_TYPE_CONTINUE; t++)
         if (mr_span_eq_ci(kw, type_wire[t]))
             return (mr_imap_type)t;
@@ -1156,6 +1206,7 @@ static int read_code(rd *r, mr_imap_response *resp)
         return 1;
     }
     resp->has_code = 1;
+    code->offset = rd_off(r);
     mr_cur_get_span(&r->cur, i, &code->name);
     if (mr_cur_accept(&r->cur, ']'))
         return 1;
@@ -1195,9 +1246,12 @@ static int read_code(rd *r, mr_imap_response *resp)
     if (mr_cur_take_until(&r->cur, ']', &text)) {
         mr_cur_skip(&r->cur, 1);
     } else {
-        text = mr_cur_rest(&r->cur);
-        mr_cur_skip(&r->cur, text.len);
+        /* "* OK [not a code": no "]" on the line; the bracket is text. */
         rd_diag(r, off, "RFC 9051 9", "a response code's \"[\" is not closed");
+        memset(code, 0, sizeof *code);
+        resp->has_code = 0;
+        r->cur = save;
+        return 1;
     }
     code->args_text = mr_span_rtrim(text);
     return 1;
@@ -1214,7 +1268,7 @@ static int read_resp_text(rd *r, mr_imap_response *resp)
 {
     uint64_t off = rd_off(r);
     if (mr_cur_empty(&r->cur)) {
-        rd_diag(r, off, "RFC 9051 9", "no SP and text after the status (\"a1 OK\")");
+        rd_diag(r, off, "RFC 9051 9", "no SP and text after the status keyword");
         return 1;
     }
     size_t nsp = mr_cur_skip_space(&r->cur);
@@ -1228,10 +1282,24 @@ static int read_resp_text(rd *r, mr_imap_response *resp)
             nsp = mr_cur_skip_space(&r->cur);
             if (nsp == 0 && !mr_cur_empty(&r->cur))
                 rd_diag(r, off, "RFC 9051 9", "no SP after a response code's \"]\"");
+            else if (nsp == 0)
+                rd_diag(r, off, "RFC 9051 9", "no SP and text after a response code (\"* OK [CODE]\")");
             else if (nsp > 1)
                 rd_diag(r, off, "RFC 9051 9", "more than one SP after a response code");
         }
     }
+    set_text(r, resp);
+    if (r->li + 1 < r->n_lines)
+        return rd_fail(r, MR_E_BAD_SYNTAX, rd_off(r), "a literal outside a response code");
+    return 1;
+}
+
+/* A line that is a bare "[code] text" (no "*" and status before it). */
+static int read_resp_text_code_only(rd *r, mr_imap_response *resp)
+{
+    if (!read_code(r, resp))
+        return 0;
+    mr_cur_skip_space(&r->cur);
     set_text(r, resp);
     if (r->li + 1 < r->n_lines)
         return rd_fail(r, MR_E_BAD_SYNTAX, rd_off(r), "a literal outside a response code");
@@ -1345,6 +1413,14 @@ static mr_event_type build_response(mr_imap_parser *p, mr_imap_event *ev, uint64
     } else {
         if (mr_cur_accept(&r.cur, '*')) {
             resp->kind = MR_IMAP_UNTAGGED;
+        } else if (mr_cur_next_is(&r.cur, '[')) {
+            /* "[COPYUID 124 10 233]" alone on a line (Exchange 2013,
+             * ruby/net-imap#250): read as "* OK [...]" (lenient). */
+            rd_diag(&r, off, "RFC 9051 7.1", "a response code with no \"*\", tag or status before it");
+            resp->kind = MR_IMAP_UNTAGGED;
+            resp->type = MR_IMAP_TYPE_OK;
+            ok = read_resp_text_code_only(&r, resp);
+            goto head_done;
         } else {
             resp->kind = MR_IMAP_TAGGED;
             size_t i = 0;
@@ -1358,9 +1434,9 @@ static mr_event_type build_response(mr_imap_parser *p, mr_imap_event *ev, uint64
             uint64_t sp = rd_off(&r);
             size_t nsp = mr_cur_skip_space(&r.cur);
             if (nsp == 0)
-                ok = rd_fail(&r, MR_E_BAD_SYNTAX, sp, "no SP after the tag");
+                ok = rd_fail(&r, MR_E_BAD_SYNTAX, sp, "no SP after the tag or \"*\"");
             else if (nsp > 1)
-                rd_diag(&r, sp, "RFC 9051 9", "more than one SP after the tag");
+                rd_diag(&r, sp, "RFC 9051 9", "more than one SP after the tag or \"*\"");
         }
         if (ok && resp->kind == MR_IMAP_UNTAGGED && r.cur.len && mr_is(r.cur.p[0], MR_C_DIGIT)) {
             uint64_t n;
@@ -1407,6 +1483,8 @@ static mr_event_type build_response(mr_imap_parser *p, mr_imap_event *ev, uint64
                     ok = rd_fail(&r, MR_E_BAD_SYNTAX, sp, "no SP after the response keyword");
                 else if (nsp != 1)
                     rd_diag(&r, sp, "RFC 9051 9", "the keyword is not followed by exactly one SP");
+                else if (mr_cur_empty(&r.cur) && r.n_lines == 1)
+                    rd_diag(&r, sp, "RFC 9051 9", "SP after the keyword with nothing after it");
             }
             if (ok) {
                 rd save = r;
@@ -1429,6 +1507,7 @@ static mr_event_type build_response(mr_imap_parser *p, mr_imap_event *ev, uint64
         }
     }
 
+head_done:
     if (ok && resp->kind == MR_IMAP_TAGGED) {
         int t = take_tag(p, resp->tag, &resp->cmd);
         if (t < 0)

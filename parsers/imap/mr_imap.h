@@ -181,6 +181,7 @@ const char *mr_imap_code_name(mr_imap_code_kind k); /* the wire atom; "OTHER", "
 
 typedef struct mr_imap_code {
     mr_imap_code_kind kind;
+    uint64_t offset;           /* stream offset of the code's name (after "[") */
     mr_span name;              /* the atom as sent */
     mr_span args_text;         /* everything after "atom SP" up to "]", as sent */
     const mr_imap_value *args; /* args_text read as values (n_args 0 if it does not parse) */
@@ -354,7 +355,7 @@ typedef struct mr_imap_list {
     const mr_imap_value *extended;  /* mbox-list-extended list as sent, NULL if absent */
 } mr_imap_list;
 
-/* STATUS items (RFC 9051 7.3.4; RFC 7162 HIGHESTMODSEQ; RFC 8474 MAILBOXID). */
+/* STATUS items (RFC 9051 7.3.3; RFC 7162 HIGHESTMODSEQ; RFC 9208 DELETED-STORAGE; RFC 8474 MAILBOXID). */
 #define MR_IMAP_STATUS_MAP(XX)            \
     XX(MESSAGES, "MESSAGES")              \
     XX(RECENT, "RECENT")                  \
@@ -363,6 +364,7 @@ typedef struct mr_imap_list {
     XX(UNSEEN, "UNSEEN")                  \
     XX(DELETED, "DELETED")                \
     XX(SIZE, "SIZE")                      \
+    XX(DELETED_STORAGE, "DELETED-STORAGE") /* RFC 9208 4.1.4 */ \
     XX(HIGHESTMODSEQ, "HIGHESTMODSEQ")    \
     XX(APPENDLIMIT, "APPENDLIMIT")        /* number, or nil */ \
     XX(MAILBOXID, "MAILBOXID")            /* text: "(objectid)" */ \
@@ -639,6 +641,9 @@ int mr_imap_expect_line(mr_imap_parser *p, const uint8_t *line, size_t len);
 size_t mr_imap_pending(const mr_imap_parser *p);
 /* 1 while an AUTHENTICATE is under way (the client sends SASL lines, not commands). */
 int mr_imap_in_sasl(const mr_imap_parser *p);
+/* The stream starts after the greeting (a fragment of a session): the
+ * first response is not taken as the greeting. */
+void mr_imap_skip_greeting(mr_imap_parser *p);
 /* Mailbox names are UTF-8 (RFC 6855 3): set by "* ENABLED UTF8=ACCEPT" or
  * "* ENABLED IMAP4rev2" (RFC 9051 6.3.1), or by the caller. */
 void mr_imap_set_utf8(mr_imap_parser *p, int on);

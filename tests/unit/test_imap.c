@@ -457,7 +457,7 @@ static void test_strict_spacing(void **state)
                  "* SEARCH  2 3 \r\n"
                  "* OK [ALERT]Hi\r\n"
                  "+go\r\n",
-                 "tagged OK tag=a1 kw=OK greeting text= range=0-7 lits=0/0 values: diag@5{RFC 9051 9: no SP and text after the status (\"a1 OK\")} diag@0{RFC 9051 7.1: the greeting is not an untagged OK, PREAUTH or BYE}\n"
+                 "tagged OK tag=a1 kw=OK greeting text= range=0-7 lits=0/0 values: diag@5{RFC 9051 9: no SP and text after the status keyword} diag@0{RFC 9051 7.1: the greeting is not an untagged OK, PREAUTH or BYE}\n"
                   "untagged SEARCH kw=SEARCH text= range=7-23 lits=0/0 values: n:2=2@17 n:3=3@19 diag@15{RFC 9051 9: the keyword is not followed by exactly one SP} diag@20{RFC 9051 9: values are separated by exactly one SP}\n"
                   "untagged OK kw=OK code=ALERT||0 text=Hi range=23-39 lits=0/0 values: diag@35{RFC 9051 9: no SP after a response code's \"]\"}\n"
                   "continuation + kw= text=go range=39-44 lits=0/0 values: diag@40{RFC 9051 9: no SP after \"+\"}\n");
