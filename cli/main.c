@@ -1,7 +1,7 @@
 /*
  * main.c - the mailrig command-line tool: dispatches to a subcommand.
  *
- *   mailrig parse pop3|smtp [options] [FILE...]   (cli/mr_cli_parse.c)
+ *   mailrig parse pop3|smtp|imap [options] [FILE...]   (cli/mr_cli_parse.c)
  *   mailrig --help | --version
  *
  * Later subcommands (serve, run) plug in here.  See docs/cli.md.
@@ -18,7 +18,7 @@ static void usage(FILE *f)
     fputs("usage: mailrig COMMAND [ARGS...]\n"
           "\n"
           "commands:\n"
-          "  parse pop3|smtp [options] [FILE...]\n"
+          "  parse pop3|smtp|imap [options] [FILE...]\n"
           "                  parse what a server sent; one JSON object per\n"
           "                  response (mailrig parse --help)\n"
           "\n"

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/mr_imap.h"
 #include "mr_json.h"
 #include "pop3/mr_pop3.h"
 #include "smtp/mr_smtp.h"
@@ -26,6 +27,14 @@
  * is stuck (a parser bug); the stream is stopped rather than looping. */
 #define MAX_IDLE_EVENTS 1000000
 
+/* IMAP: the last bytes of a client line are kept apart from the (maybe
+ * truncated) line, to find a literal announcement at its end:
+ * "~{18446744073709551615+}" CRLF is 26 bytes. */
+#define TAIL_MAX 32
+
+/* IMAP: the tag of a command waiting for "+" before its literal. */
+#define TAG_MAX 64
+
 /* "\r\n.\r\n": the end of DATA (RFC 5321 4.1.1.4). */
 static const uint8_t data_end[5] = {'\r', '\n', '.', '\r', '\n'};
 
@@ -33,6 +42,9 @@ struct mr_cli_stream {
     const mr_cli_config *cfg;
     mr_pop3_parser *pop3;
     mr_smtp_parser *smtp;
+    mr_imap_parser *imap;
+    uint8_t *print_buf;       /* --print: one response in wire form */
+    size_t print_cap;
     /* Dialogue: where each non-empty S segment starts in the server stream
      * and its transcript line, for "(S segment at line N)"; ascending. */
     uint64_t *seg_off;
@@ -42,7 +54,7 @@ struct mr_cli_stream {
     uint64_t server_total;    /* server bytes in the transcript */
     int status;               /* worst exit status so far */
     int stopped;              /* a fatal error (or no memory) ended the stream */
-    uint64_t chunks;          /* POP3 body chunks since the last response */
+    uint64_t chunks;          /* POP3 body / IMAP literal chunks since the last response */
 
     /* Client side, dialogue mode. */
     uint8_t line[CMD_MAX];    /* the command line being collected (truncated) */
@@ -51,11 +63,24 @@ struct mr_cli_stream {
     size_t data_match;        /* bytes of data_end matched so far */
     uint64_t bdat_left;       /* SMTP: BDAT payload bytes still to skip */
     unsigned last_code;       /* SMTP: code of the last reply */
+    uint8_t tail[TAIL_MAX];   /* IMAP: the last bytes of the line being collected */
+    size_t tail_len;
+    uint64_t lit_left;        /* IMAP: literal bytes still to skip */
+    int in_command;           /* IMAP: the next line goes on with a command after a literal */
+    int lit_waiting;          /* IMAP: a synchronizing literal awaits the server's "+" */
+    uint64_t lit_wait_size;   /*   its size */
+    uint8_t cmd_tag[TAG_MAX]; /* IMAP: the tag of the command being sent */
+    size_t cmd_tag_len;
 };
 
 const char *mr_cli_protocol_name(mr_cli_protocol p)
 {
-    return p == MR_CLI_SMTP ? "smtp" : "pop3";
+    switch (p) {
+    case MR_CLI_SMTP: return "smtp";
+    case MR_CLI_IMAP: return "imap";
+    case MR_CLI_POP3: break;
+    }
+    return "pop3";
 }
 
 static void raise_status(mr_cli_stream *s, int st)
@@ -72,9 +97,14 @@ mr_cli_stream *mr_cli_stream_new(const mr_cli_config *cfg)
     s->cfg = cfg;
     if (cfg->protocol == MR_CLI_SMTP)
         s->smtp = mr_smtp_new(&cfg->options);
-    else
+    else if (cfg->protocol == MR_CLI_IMAP)
+    {
+        s->imap = mr_imap_new(&cfg->options);
+        if (s->imap && cfg->no_greeting)
+            mr_imap_skip_greeting(s->imap);
+    } else
         s->pop3 = mr_pop3_new(&cfg->options);
-    if (!s->smtp && !s->pop3) {
+    if (!s->smtp && !s->pop3 && !s->imap) {
         free(s);
         return NULL;
     }
@@ -87,6 +117,8 @@ void mr_cli_stream_free(mr_cli_stream *s)
         return;
     mr_pop3_free(s->pop3);
     mr_smtp_free(s->smtp);
+    mr_imap_free(s->imap);
+    free(s->print_buf);
     free(s->seg_off);
     free(s->seg_line);
     free(s);
@@ -164,6 +196,20 @@ static void emit(mr_cli_stream *s, json_t *o)
     json_decref(o);
 }
 
+/* " (S segment at line N)" in dialogue mode, then the line end. */
+static void end_message(mr_cli_stream *s, uint64_t offset)
+{
+    FILE *f = s->cfg->err;
+    if (s->have_trs) {
+        size_t line = segment_line(s, offset);
+        if (line)
+            fprintf(f, " (S segment at line %zu)", line);
+        else
+            fprintf(f, " (at the end of the server's bytes)");
+    }
+    fputc('\n', f);
+}
+
 /* "NAME:OFFSET: CODE: reason: detail (S segment at line N)". */
 static void report(mr_cli_stream *s, const mr_error *e)
 {
@@ -172,14 +218,7 @@ static void report(mr_cli_stream *s, const mr_error *e)
             mr_errcode_name(e->code), mr_errcode_reason(e->code));
     if (e->detail)
         fprintf(f, ": %s", e->detail);
-    if (s->have_trs) {
-        size_t line = segment_line(s, e->offset);
-        if (line)
-            fprintf(f, " (S segment at line %zu)", line);
-        else
-            fprintf(f, " (at the end of the server's bytes)");
-    }
-    fputc('\n', f);
+    end_message(s, e->offset);
     raise_status(s, MR_CLI_EXIT_FAILED);
 }
 
@@ -197,7 +236,10 @@ static void stream_error(mr_cli_stream *s, int code, uint64_t offset, const char
         json_decref(o);
         o = NULL;
     }
-    emit(s, o);
+    if (s->cfg->print) /* stdout holds wire bytes only */
+        json_decref(o);
+    else
+        emit(s, o);
     report(s, &e);
     if (mr_errcode_is_fatal(e.code))
         s->stopped = 1;
@@ -248,6 +290,91 @@ static void smtp_event(mr_cli_stream *s, const mr_smtp_event *ev)
     }
 }
 
+/* ------------------------------------------------------------ IMAP events */
+
+/* --print: the response in canonical wire form, or a message on stderr
+ * ("NAME:OFFSET: cannot print ...", exit status 1) when it has none. */
+static void print_imap(mr_cli_stream *s, const mr_imap_response *r)
+{
+    size_t n = mr_imap_print(r, NULL, 0);
+    if (n == SIZE_MAX) {
+        fprintf(s->cfg->err, "%s:%llu: cannot print this response in wire form: %s", name_of(s),
+                (unsigned long long)r->offset,
+                r->n_streamed ? "a literal was streamed (raise --stream-threshold)"
+                              : "its value tree cannot be printed");
+        end_message(s, r->offset);
+        raise_status(s, MR_CLI_EXIT_FAILED);
+        return;
+    }
+    if (n > s->print_cap) {
+        uint8_t *b = realloc(s->print_buf, n);
+        if (!b) {
+            out_of_memory(s);
+            return;
+        }
+        s->print_buf = b;
+        s->print_cap = n;
+    }
+    mr_imap_print(r, s->print_buf, n);
+    if (fwrite(s->print_buf, 1, n, s->cfg->out) != n)
+        raise_status(s, MR_CLI_EXIT_USAGE); /* reported as a write error by the caller */
+}
+
+/* The dialogue tracker's part: a synchronizing literal is sent after "+"
+ * (RFC 9051 4.3, 7.5); a tagged reply to its command instead means the
+ * server refused it, and the client sends neither the literal nor the rest
+ * of the command. */
+static void imap_track(mr_cli_stream *s, const mr_imap_response *r)
+{
+    if (!s->lit_waiting || !r)
+        return;
+    if (r->kind == MR_IMAP_CONTINUATION) {
+        s->lit_waiting = 0;
+        s->lit_left = s->lit_wait_size;
+    } else if (r->kind == MR_IMAP_TAGGED && r->tag.len == s->cmd_tag_len &&
+               memcmp(r->tag.ptr, s->cmd_tag, s->cmd_tag_len) == 0) {
+        s->lit_waiting = 0;
+        s->in_command = 0;
+    }
+}
+
+/*
+ * The response of an error event is printed (--print) only when the error
+ * concerns its meaning, not its syntax: BAD_FIELD (a known response whose
+ * tree does not have its RFC's shape) and BAD_BASE64 (a SASL challenge)
+ * come with the whole value tree; after BAD_SYNTAX, TOO_DEEP and
+ * TOO_MANY_ITEMS the tree is gone.
+ */
+static int printable_error(mr_errcode e)
+{
+    return e == MR_E_BAD_FIELD || e == MR_E_BAD_BASE64;
+}
+
+static void imap_event(mr_cli_stream *s, const mr_imap_event *ev)
+{
+    switch (ev->type) {
+    case MR_EV_BODY_CHUNK:
+        s->chunks++;
+        return;
+    case MR_EV_RESPONSE:
+    case MR_EV_ERROR:
+        imap_track(s, ev->response);
+        if (!s->cfg->print)
+            emit(s, mr_json_imap(ev, s->chunks, !s->cfg->hide_chunks));
+        else if (ev->response && (ev->type == MR_EV_RESPONSE || printable_error(ev->error.code)))
+            print_imap(s, ev->response);
+        s->chunks = 0;
+        if (ev->type == MR_EV_ERROR) {
+            report(s, &ev->error);
+            if (mr_errcode_is_fatal(ev->error.code))
+                s->stopped = 1;
+        }
+        return;
+    case MR_EV_NEED_MORE:
+        return;
+    }
+}
+
 /* ------------------------------------------------------------ feeding */
 
 void mr_cli_stream_server(mr_cli_stream *s, const uint8_t *data, size_t len)
@@ -265,6 +392,13 @@ void mr_cli_stream_server(mr_cli_stream *s, const uint8_t *data, size_t len)
             if (t == MR_EV_NEED_MORE)
                 break;
             pop3_event(s, &ev);
+        } else if (s->imap) {
+            mr_imap_event ev;
+            t = mr_imap_next(s->imap, data + off, len - off, &used, &ev);
+            off += used;
+            if (t == MR_EV_NEED_MORE)
+                break;
+            imap_event(s, &ev);
         } else {
             mr_smtp_event ev;
             t = mr_smtp_next(s->smtp, data + off, len - off, &used, &ev);
@@ -294,6 +428,12 @@ int mr_cli_stream_finish(mr_cli_stream *s)
             if (t == MR_EV_NEED_MORE)
                 break;
             pop3_event(s, &ev);
+        } else if (s->imap) {
+            mr_imap_event ev;
+            t = mr_imap_finish(s->imap, &ev);
+            if (t == MR_EV_NEED_MORE)
+                break;
+            imap_event(s, &ev);
         } else {
             mr_smtp_event ev;
             t = mr_smtp_finish(s->smtp, &ev);
@@ -314,6 +454,8 @@ int mr_cli_stream_finish(mr_cli_stream *s)
 
 static uint64_t server_offset(const mr_cli_stream *s)
 {
+    if (s->imap)
+        return mr_imap_offset(s->imap);
     return s->pop3 ? mr_pop3_offset(s->pop3) : mr_smtp_offset(s->smtp);
 }
 
@@ -335,10 +477,85 @@ static uint64_t bdat_size(const uint8_t *line, size_t n)
     return v;
 }
 
+/*
+ * The literal a client line announces at its end (RFC 9051 4.3: literal =
+ * "{" number64 ["+"] "}" CRLF; RFC 7888 {n+}; RFC 3516 literal8 "~{n}"),
+ * from the line's last bytes t[0..n) (line end included).  Returns 0 when
+ * there is none (or its size does not fit in 64 bits), 1 for a
+ * synchronizing literal, 2 for a non-synchronizing one, with *size.
+ */
+static int client_literal(const uint8_t *t, size_t n, uint64_t *size)
+{
+    size_t end, i;
+    int nonsync = 0;
+    uint64_t v = 0;
+    while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+        n--;
+    if (n < 3 || t[n - 1] != '}')
+        return 0;
+    i = n - 1;
+    if (t[i - 1] == '+') {
+        nonsync = 1;
+        i--;
+    }
+    end = i;
+    while (i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9')
+        i--;
+    if (i == end || i == 0 || t[i - 1] != '{')
+        return 0;
+    for (size_t k = i; k < end; k++) {
+        unsigned d = (unsigned)(t[k] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *size = v;
+    return nonsync ? 2 : 1;
+}
+
+/* IMAP: one complete client line.  A command's first line is queued; a
+ * line that goes on with a command after a literal, and a SASL response,
+ * are not; then a literal announced at the line's end is skipped. */
+static void imap_client_line(mr_cli_stream *s, const uint8_t *line, size_t n)
+{
+    uint64_t size = 0;
+    int lit;
+    if (s->in_command) {
+        s->in_command = 0; /* the rest of the command (RFC 9051 4.3) */
+    } else if (mr_imap_in_sasl(s->imap)) {
+        return; /* a SASL response or "*" (RFC 9051 6.2.2) */
+    } else {
+        size_t t = 0;
+        int rc = mr_imap_expect_line(s->imap, line, n);
+        /* BAD_FIELD: no tag and command, such as IDLE's "DONE" (RFC 2177 3). */
+        if (rc != 0 && rc != MR_E_BAD_FIELD)
+            stream_error(s, rc, server_offset(s), "while queueing a client command");
+        while (t < n && t < TAG_MAX && line[t] != ' ' && line[t] != '\t' && line[t] != '\r' &&
+               line[t] != '\n')
+            t++;
+        memcpy(s->cmd_tag, line, t);
+        s->cmd_tag_len = t;
+    }
+    lit = client_literal(s->tail, s->tail_len, &size);
+    if (lit == 0)
+        return;
+    s->in_command = 1;
+    if (lit == 2) {
+        s->lit_left = size;
+    } else {
+        s->lit_waiting = 1;
+        s->lit_wait_size = size;
+    }
+}
+
 /* One complete client line (line end included, maybe truncated). */
 static void client_line(mr_cli_stream *s, const uint8_t *line, size_t n)
 {
     int rc;
+    if (s->imap) {
+        imap_client_line(s, line, n);
+        return;
+    }
     if (s->pop3) {
         if (mr_pop3_in_sasl(s->pop3))
             return; /* a SASL response (RFC 5034 4) */
@@ -358,6 +575,20 @@ void mr_cli_stream_client(mr_cli_stream *s, const uint8_t *data, size_t len)
 {
     size_t i = 0;
     while (i < len && !s->stopped) {
+        if (s->lit_waiting) {
+            /* The client sent the literal without a "+" in between: take
+             * it as the literal anyway. */
+            s->lit_waiting = 0;
+            s->lit_left = s->lit_wait_size;
+        }
+        if (s->lit_left) {
+            size_t take = len - i;
+            if ((uint64_t)take > s->lit_left)
+                take = (size_t)s->lit_left;
+            s->lit_left -= take;
+            i += take;
+            continue;
+        }
         if (s->bdat_left) {
             size_t take = len - i;
             if ((uint64_t)take > s->bdat_left)
@@ -392,10 +623,22 @@ void mr_cli_stream_client(mr_cli_stream *s, const uint8_t *data, size_t len)
                 take = CMD_MAX - s->line_len;
             memcpy(s->line + s->line_len, data + i, take);
             s->line_len += take;
+            if (end - i >= TAIL_MAX) {
+                memcpy(s->tail, data + end - TAIL_MAX, TAIL_MAX);
+                s->tail_len = TAIL_MAX;
+            } else {
+                size_t add = end - i, keep = s->tail_len;
+                if (keep > TAIL_MAX - add)
+                    keep = TAIL_MAX - add;
+                memmove(s->tail, s->tail + s->tail_len - keep, keep);
+                memcpy(s->tail + keep, data + i, add);
+                s->tail_len = keep + add;
+            }
             i = end;
             if (lf) {
                 client_line(s, s->line, s->line_len);
                 s->line_len = 0;
+                s->tail_len = 0;
             }
         }
     }
@@ -718,10 +961,10 @@ int mr_cli_parse_file(const mr_cli_config *cfg_in, const char *path)
 
 void mr_cli_parse_usage(FILE *f)
 {
-    fputs("usage: mailrig parse pop3|smtp [options] [FILE...]\n"
+    fputs("usage: mailrig parse pop3|smtp|imap [options] [FILE...]\n"
           "\n"
-          "Parse what a POP3 or SMTP server sent and print one JSON object per\n"
-          "response (JSON Lines).  With no FILE, or when FILE is -, read stdin.\n"
+          "Parse what a POP3, SMTP or IMAP server sent and print one JSON object\n"
+          "per response (JSON Lines).  With no FILE, or when FILE is -, read stdin.\n"
           "Each FILE is a separate stream with a fresh parser.\n"
           "\n"
           "options:\n"
@@ -733,15 +976,22 @@ void mr_cli_parse_usage(FILE *f)
           "  --chunk N             feed the parser N bytes at a time (default: each\n"
           "                        server segment in dialogue mode, 64 KiB blocks\n"
           "                        in raw mode)\n"
-          "  --stream-threshold N  POP3: hand out bodies above N bytes as chunks\n"
+          "  --no-greeting         IMAP: the input starts after the greeting (a\n"
+          "                        fragment of a session)\n"
+          "  --print               IMAP: write each response back in canonical wire\n"
+          "                        form instead of JSON\n"
+          "  --stream-threshold N  POP3 bodies, IMAP literals above N bytes are\n"
+          "                        handed out as chunks\n"
           "  --max-line N          longest line a server may send\n"
           "  --max-lines N         most lines in one response\n"
-          "  --max-body N          largest multi-line body\n"
+          "  --max-body N          largest multi-line body or IMAP literal\n"
           "  --max-memory N        most parser memory for one response\n"
+          "  --max-depth N         IMAP: deepest nesting of lists (at most 1000)\n"
+          "  --max-items N         IMAP: most values in one response\n"
           "  -h, --help            show this help\n"
           "\n"
-          "N is a positive number of bytes, optionally followed by K, M or G\n"
-          "(times 1024, 1024^2, 1024^3).\n"
+          "N is a positive number (of bytes for sizes), optionally followed by K,\n"
+          "M or G (times 1024, 1024^2, 1024^3).\n"
           "\n"
           "exit status: 0 every response parsed, 1 a response failed to parse\n"
           "(also reported on stderr as FILE:OFFSET: message), 2 bad usage,\n"
@@ -783,7 +1033,11 @@ typedef enum opt_id {
     OPT_MAX_LINE,
     OPT_MAX_LINES,
     OPT_MAX_BODY,
-    OPT_MAX_MEMORY
+    OPT_MAX_MEMORY,
+    OPT_MAX_DEPTH,
+    OPT_MAX_ITEMS,
+    OPT_PRINT,
+    OPT_NO_GREETING,
 } opt_id;
 
 static const struct {
@@ -801,6 +1055,10 @@ static const struct {
     {"--max-lines", OPT_MAX_LINES, 1},
     {"--max-body", OPT_MAX_BODY, 1},
     {"--max-memory", OPT_MAX_MEMORY, 1},
+    {"--max-depth", OPT_MAX_DEPTH, 1},
+    {"--max-items", OPT_MAX_ITEMS, 1},
+    {"--print", OPT_PRINT, 0},
+    {"--no-greeting", OPT_NO_GREETING, 0},
 };
 
 int mr_cli_parse_args(int argc, char *const argv[], mr_cli_config *cfg, const char **files,
@@ -821,8 +1079,11 @@ int mr_cli_parse_args(int argc, char *const argv[], mr_cli_config *cfg, const ch
                     cfg->protocol = MR_CLI_POP3;
                 } else if (strcmp(a, "smtp") == 0) {
                     cfg->protocol = MR_CLI_SMTP;
+                } else if (strcmp(a, "imap") == 0) {
+                    cfg->protocol = MR_CLI_IMAP;
                 } else {
-                    fprintf(err, "mailrig parse: unknown protocol '%s' (expected pop3 or smtp)\n",
+                    fprintf(err,
+                            "mailrig parse: unknown protocol '%s' (expected pop3, smtp or imap)\n",
                             a);
                     return MR_CLI_EXIT_USAGE;
                 }
@@ -879,11 +1140,20 @@ int mr_cli_parse_args(int argc, char *const argv[], mr_cli_config *cfg, const ch
         case OPT_MAX_LINES: cfg->options.limits.max_lines = (size_t)v; break;
         case OPT_MAX_BODY: cfg->options.limits.max_body = v; break;
         case OPT_MAX_MEMORY: cfg->options.limits.max_memory = (size_t)v; break;
+        case OPT_MAX_DEPTH: cfg->options.limits.max_depth = (size_t)v; break;
+        case OPT_MAX_ITEMS: cfg->options.limits.max_items = (size_t)v; break;
+        case OPT_PRINT: cfg->print = 1; break;
+        case OPT_NO_GREETING: cfg->no_greeting = 1; break;
         }
     }
     if (!have_proto) {
-        fprintf(err, "mailrig parse: missing protocol (pop3 or smtp)\n"
-                     "usage: mailrig parse pop3|smtp [options] [FILE...]\n");
+        fprintf(err, "mailrig parse: missing protocol (pop3, smtp or imap)\n"
+                     "usage: mailrig parse pop3|smtp|imap [options] [FILE...]\n");
+        return MR_CLI_EXIT_USAGE;
+    }
+    if ((cfg->print || cfg->no_greeting) && cfg->protocol != MR_CLI_IMAP) {
+        fprintf(err, "mailrig parse: %s is for imap only, not %s\n",
+                cfg->print ? "--print" : "--no-greeting", mr_cli_protocol_name(cfg->protocol));
         return MR_CLI_EXIT_USAGE;
     }
     return 0;

@@ -3,9 +3,10 @@
  * library so that tests can drive it with any feeding strategy.
  *
  * One stream = one fresh parser.  The engine feeds server bytes to the
- * POP3 or SMTP parser, writes one JSON object per response to cfg.out
- * (JSON Lines, mr_json.h) and one "NAME:OFFSET: message" line per error to
- * cfg.err.  In dialogue mode it also reads the client's side of a
+ * POP3, SMTP or IMAP parser, writes one JSON object per response to
+ * cfg.out (JSON Lines, mr_json.h), or with cfg.print the IMAP response in
+ * canonical wire form (mr_imap_print()), and one "NAME:OFFSET: message"
+ * line per error to cfg.err.  In dialogue mode it also reads the client's side of a
  * transcript: commands are queued with mr_*_expect_line() in file order,
  * interleaved with the server segments, and client bytes that are not
  * commands are skipped:
@@ -15,6 +16,11 @@
  *         after a 354 reply to DATA, the message up to and including
  *         CRLF "." CRLF (RFC 5321 4.1.1.4), after which a DATA_END reply
  *         is expected; after "BDAT n [LAST]", exactly n bytes (RFC 3030 2).
+ *   IMAP  the literal data after a line ending in {n}, {n+} or ~{n}
+ *         (RFC 9051 4.3, RFC 7888, RFC 3516), and the rest of the command
+ *         after it; a synchronizing literal only once the server sent "+"
+ *         (a tagged reply instead cancels the command); lines sent while
+ *         mr_imap_in_sasl() (RFC 9051 6.2.2); "DONE" ending IDLE (RFC 2177).
  *
  * How server bytes are cut into mr_*_next() calls is the feeding strategy;
  * a correct parser gives the same output for every strategy, which is what
@@ -40,9 +46,9 @@ enum {
     MR_CLI_EXIT_USAGE = 2   /* bad usage, unreadable input, transcript syntax error, no memory */
 };
 
-typedef enum mr_cli_protocol { MR_CLI_POP3, MR_CLI_SMTP } mr_cli_protocol;
+typedef enum mr_cli_protocol { MR_CLI_POP3, MR_CLI_SMTP, MR_CLI_IMAP } mr_cli_protocol;
 
-/* "pop3", "smtp". */
+/* "pop3", "smtp", "imap". */
 const char *mr_cli_protocol_name(mr_cli_protocol p);
 
 typedef enum mr_cli_feed_kind {
@@ -70,13 +76,15 @@ typedef struct mr_cli_feed {
 
 typedef struct mr_cli_config {
     mr_cli_protocol protocol;
-    mr_options options;     /* limits and mode, as for mr_pop3_new()/mr_smtp_new() */
+    mr_options options;     /* limits and mode, as for mr_pop3_new()/mr_smtp_new()/mr_imap_new() */
     int dialogue;           /* the input is a transcript (--dialogue) */
     mr_cli_feed feed;
     FILE *out;              /* JSON Lines */
     FILE *err;              /* error messages */
     const char *name;       /* the input's name in messages: a path or "<stdin>" */
     int hide_chunks;        /* leave out "chunks" (the only key that depends on feeding) */
+    int print;              /* IMAP: write responses in wire form (mr_imap_print), not JSON */
+    int no_greeting;        /* IMAP: the stream starts after the greeting (mr_imap_skip_greeting) */
 } mr_cli_config;
 
 /* ---------------------------------------------------------- one stream */

@@ -379,3 +379,12 @@ json_t *mr_json_smtp(const mr_smtp_event *ev)
         put(o, "diagnostics_dropped", u64(r->diags_dropped), &ok);
     return finish(o, ok);
 }
+
+/* ------------------------------------------------- shared with mr_json_imap.c */
+
+void mr_json_put(json_t *o, const char *key, json_t *v, int *ok) { put(o, key, v, ok); }
+void mr_json_push(json_t *a, json_t *v, int *ok) { push(a, v, ok); }
+json_t *mr_json_finish(json_t *o, int ok) { return finish(o, ok); }
+json_t *mr_json_range(uint64_t a, uint64_t b) { return range(a, b); }
+json_t *mr_json_diagnostics(const mr_diag *d, size_t n) { return diagnostics(d, n); }
+json_t *mr_json_span_list(const mr_span *s, size_t n) { return span_list(s, n); }

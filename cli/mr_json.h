@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "imap/mr_imap.h"
 #include "pop3/mr_pop3.h"
 #include "smtp/mr_smtp.h"
 
@@ -33,5 +34,27 @@ json_t *mr_json_pop3(const mr_pop3_event *ev, uint64_t chunks, int show_chunks);
 
 /* An SMTP event: MR_EV_RESPONSE or MR_EV_ERROR.  NULL when out of memory. */
 json_t *mr_json_smtp(const mr_smtp_event *ev);
+
+/*
+ * An IMAP event: MR_EV_RESPONSE, or MR_EV_ERROR (with or without a
+ * response); chunks and show_chunks as for POP3, counting the literal
+ * chunks of the response (mr_json_imap.c).  NULL when out of memory.
+ */
+json_t *mr_json_imap(const mr_imap_event *ev, uint64_t chunks, int show_chunks);
+
+/* One value of an IMAP value tree (docs/cli.md, "IMAP values"). */
+json_t *mr_json_imap_value(const mr_imap_value *v);
+
+/*
+ * Building blocks shared by the mr_json*.c files.  Each builder returns
+ * NULL when out of memory; put and push steal v and clear *ok on failure
+ * (v NULL included), finish releases o and returns NULL when !ok.
+ */
+void mr_json_put(json_t *o, const char *key, json_t *v, int *ok);
+void mr_json_push(json_t *a, json_t *v, int *ok);
+json_t *mr_json_finish(json_t *o, int ok);
+json_t *mr_json_range(uint64_t a, uint64_t b);               /* [a,b] */
+json_t *mr_json_diagnostics(const mr_diag *d, size_t n);      /* [{offset,ref,message}] */
+json_t *mr_json_span_list(const mr_span *s, size_t n);        /* [string...] */
 
 #endif /* MR_JSON_H */

@@ -100,7 +100,7 @@ def test_missing_protocol(mailrig):
     assert "missing protocol" in err(p)
 
 
-@pytest.mark.parametrize("proto", ["imap", "POP3", "http", ""])
+@pytest.mark.parametrize("proto", ["imap4", "POP3", "http", ""])
 def test_unknown_protocol(mailrig, proto):
     p = run(mailrig, "parse", proto)
     assert p.returncode == 2

@@ -14,8 +14,10 @@
  * In dialogue mode each run of consecutive server segments is re-cut and
  * client bytes stay where they are.  stdout, stderr and the exit status
  * must be byte-identical to the reference.  The "chunks" key (how many
- * body chunks a streamed POP3 body came in) is left out: it is the one
- * value that legitimately depends on the feeding.
+ * chunks a streamed POP3 body or IMAP literal came in) is left out: it is
+ * the one value that legitimately depends on the feeding.  The protocol
+ * is the case's directory name (tests/data/imap/x.case: imap) or the
+ * transcript's "# protocol:" line.
  *
  * Cases whose transcript does not read or whose arguments do not parse
  * (usage-error cases) have nothing to re-cut and are skipped.  Run from
