@@ -1,38 +1,52 @@
 #!/usr/bin/python3
-"""Capture real POP3 and SMTP sessions as mailrig transcripts (.trs).
+"""Capture real POP3, IMAP and SMTP sessions as mailrig transcripts (.trs).
 
-Starts Debian's Dovecot (POP3) and Exim (SMTP) on 127.0.0.1, each with a
-throwaway configuration in a temporary directory and on a port the OS
-picks, puts a recording TCP relay between a scripted client and the
+Starts Debian's Dovecot (POP3, IMAP) and Exim (SMTP) on 127.0.0.1, each
+with a throwaway configuration in a temporary directory and on a port the
+OS picks, puts a recording TCP relay between a scripted client and the
 server, and writes what went over the wire, segment by segment, in the
 format of docs/transcript.md:
 
     corpora/transcripts/pop3-dovecot.trs            full POP3 session
     corpora/transcripts/pop3-dovecot-auth.trs       SASL AUTH LOGIN / PLAIN
     corpora/transcripts/pop3-dovecot-pipelined.trs  pipelined commands
+    corpora/transcripts/imap-dovecot.trs            full IMAP session
     corpora/transcripts/smtp-exim.trs               full ESMTP session
 
-The mailbox Dovecot serves is corpora/mailbox/*.eml, in file-name
-order (message 1 is 01-*.eml).  No TLS: nothing secret is made or kept;
-the only credentials are the throwaway alice/secret in the temporary
-config.  Everything the script starts is stopped, and the temporary
-directory removed, when it ends (also on an error or Ctrl-C).
+The mailbox the POP3 Dovecot serves is corpora/mailbox/*.eml, in file-name
+order (message 1 is 01-*.eml).  The IMAP Dovecot has a Maildir of several
+folders: INBOX is corpora/mailbox-imap/*.eml in the same order, Archive
+corpora/mailbox/*.eml; UIDVALIDITY, UIDs, flags and INTERNALDATEs are
+fixed, so that the bytes are the same on every capture.  --bench N
+instead captures the benchmark session over make-mailbox.py's N-message
+bench set (not committed; build/transcripts/imap-dovecot-bench.trs).
+
+No TLS: nothing secret is made or kept; the only credentials are the
+throwaway alice/secret in the temporary config.  Everything the script
+starts is stopped, and the temporary directory removed, when it ends
+(also on an error or Ctrl-C).
 
 Needs root (Dovecot and Exim switch users) and the packages of
 ci/install-capture-deps.  Standard library only; run with Debian's
 interpreter:
 
-    sudo /usr/bin/python3 corpora/tools/capture.py [--out DIR] [--keep-tmp]
+    sudo /usr/bin/python3 corpora/tools/capture.py [--only pop3|imap|smtp]
+                                                   [--out DIR] [--keep-tmp]
+    sudo /usr/bin/python3 corpora/tools/capture.py --bench [N]
 
 Every capture is checked before it is written: the transcript is read
-back and must give the recorded bytes, and each message RETR returns
-must be the corpus file, byte for byte once un-stuffed.
+back and must give the recorded bytes; each message RETR returns must be
+the corpus file, byte for byte once un-stuffed; each IMAP BODY[] and
+BODY[HEADER] must be the corpus file (or its header) as Dovecot serves it
+(as_imap_served), and each RFC822.SIZE, UID and INTERNALDATE what the
+Maildir says.
 """
 
 import argparse
 import base64
 import datetime
 import glob
+import importlib.util
 import os
 import platform
 import pwd
@@ -50,6 +64,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPORA = os.path.normpath(os.path.join(HERE, ".."))
 MAILBOX = os.path.join(CORPORA, "mailbox")
+IMAP_MAILBOX = os.path.join(CORPORA, "mailbox-imap")
 OUT_DIR = os.path.join(CORPORA, "transcripts")
 
 USER, PASSWORD = "alice", "secret"
@@ -339,6 +354,145 @@ class Smtp(Client):
         return r
 
 
+class Imap(Client):
+    """An IMAP client that reads whole responses (a line and the literals
+    it announces, RFC 9051 4.3) and sends commands with synchronizing
+    literals the way RFC 9051 7.5 says: up to the literal, then wait for
+    the server's "+" continuation."""
+
+    LITERAL_AT_END = re.compile(rb"~?\{(\d+)(\+?)\}\r\n\Z")
+
+    def __init__(self, port):
+        super().__init__(port)
+        self.count = 0
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            d = self.sock.recv(65536)
+            if not d:
+                raise CaptureError("server closed inside a literal")
+            self.buf += d
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def response(self):
+        """One response: its first line and, for each literal at the end
+        of a line, the literal's bytes and the next line."""
+        out = b""
+        while True:
+            ln = self.line()
+            out += ln
+            m = self.LITERAL_AT_END.search(ln)
+            if not m:
+                return out
+            out += self.read_exact(int(m.group(1)))
+
+    def next_tag(self):
+        self.count += 1
+        return b"a%03d" % self.count
+
+    def send_pieces(self, tag, pieces):
+        """Send `tag pieces[0]`; a piece ending in a synchronizing literal
+        {n} waits for the continuation before the next piece."""
+        untagged = []
+        data = tag + b" "
+        for k, piece in enumerate(pieces):
+            data += piece
+            m = self.LITERAL_AT_END.search(piece + b"\r\n")
+            if k + 1 < len(pieces) and m and not m.group(2):
+                self.send(data + b"\r\n")
+                data = b""
+                while True:
+                    r = self.response()
+                    if r.startswith(b"+"):
+                        break
+                    if r.startswith(tag + b" "):
+                        raise CaptureError("%r: refused before its literal: %r" % (pieces[0], r))
+                    untagged.append(r)
+            elif k + 1 < len(pieces) and m:
+                data += b"\r\n"           # {n+}: no wait (RFC 7888)
+        self.send(data + b"\r\n")
+        return untagged
+
+    def until_tagged(self, tag, untagged, what, expect):
+        while True:
+            r = self.response()
+            if r.startswith(tag + b" "):
+                status = r[len(tag) + 1:].split(b" ", 1)[0]
+                if expect is not None and status != expect:
+                    raise CaptureError("%r: expected %r, got %r" % (what, expect, r))
+                return untagged, r
+            untagged.append(r)
+
+    def cmd(self, *pieces, expect=b"OK"):
+        """Run one command; returns (untagged responses, tagged line)."""
+        tag = self.next_tag()
+        untagged = self.send_pieces(tag, pieces)
+        return self.until_tagged(tag, untagged, pieces[0], expect)
+
+
+# A reader of the IMAP values in a response, for the checks (not a
+# parser to test mailrig against: just enough for FETCH data).
+
+_IMAP_ATOM_END = b" ()\r\n"
+
+
+def imap_values(data, pos=0, until=None):
+    """Parse IMAP values from data[pos:] up to `until` (b")" or None for
+    CRLF); returns (list, position after).  Atoms keep a [section] and
+    <origin> that follow them."""
+    out = []
+    while pos < len(data):
+        c = data[pos:pos + 1]
+        if c == b" ":
+            pos += 1
+        elif until is not None and c == until:
+            return out, pos + 1
+        elif until is None and data.startswith(b"\r\n", pos):
+            return out, pos + 2
+        elif c == b"(":
+            inner, pos = imap_values(data, pos + 1, b")")
+            out.append(inner)
+        elif c == b'"':
+            s, pos = bytearray(), pos + 1
+            while data[pos:pos + 1] != b'"':
+                if data[pos:pos + 1] == b"\\":
+                    pos += 1
+                s += data[pos:pos + 1]
+                pos += 1
+            out.append(bytes(s))
+            pos += 1
+        elif c == b"{" or data.startswith(b"~{", pos):
+            end = data.index(b"}\r\n", pos)
+            n = int(data[pos:end].lstrip(b"~{").rstrip(b"+"))
+            out.append(data[end + 3:end + 3 + n])
+            pos = end + 3 + n
+        else:
+            start, depth = pos, 0
+            while pos < len(data):
+                ch = data[pos:pos + 1]
+                if ch == b"[":
+                    depth += 1
+                elif ch == b"]":
+                    depth -= 1
+                elif depth == 0 and ch in (b" ", b"(", b")", b"\r"):
+                    break
+                pos += 1
+            atom = data[start:pos]
+            out.append(None if atom == b"NIL" else atom)
+    return out, pos
+
+
+def fetch_items(response):
+    """(message number, {item name: value}) of a `* n FETCH (...)` response."""
+    m = re.match(rb"\* (\d+) FETCH \(", response)
+    if not m:
+        return None
+    vals, _ = imap_values(response, m.end() - 1)
+    items = vals[0]
+    return int(m.group(1)), {items[k].upper(): items[k + 1] for k in range(0, len(items), 2)}
+
+
 # ===================================================== servers
 
 def free_port():
@@ -394,6 +548,9 @@ class Server:
     def command(self):
         raise NotImplementedError
 
+    def env(self):
+        return None     # inherit ours
+
     def configure(self):
         raise NotImplementedError
 
@@ -404,7 +561,8 @@ class Server:
             self.logfile = open(os.path.join(self.tmp, self.name + ".stderr"), "ab")
             self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                          stdout=self.logfile, stderr=self.logfile,
-                                         start_new_session=True, cwd=self.tmp)
+                                         start_new_session=True, cwd=self.tmp,
+                                         env=self.env())
             deadline = time.monotonic() + START_TIMEOUT
             while time.monotonic() < deadline:
                 if listening(self.port):
@@ -420,7 +578,9 @@ class Server:
         for p in sorted(glob.glob(os.path.join(self.tmp, "**", "*log*"), recursive=True)):
             if os.path.isfile(p):
                 with open(p, "rb") as f:
-                    out.append("== %s\n%s" % (p, f.read()[-2000:].decode("utf-8", "replace")))
+                    tail = f.read()[-2000:]
+                if b"\0" not in tail:      # not Dovecot's binary dovecot.index.log
+                    out.append("== %s\n%s" % (p, tail.decode("utf-8", "replace")))
         return "\n".join(out)
 
     def stop(self):
@@ -531,6 +691,153 @@ service pop3-login {{
         return "dovecot %s (%s %s package dovecot-pop3d %s), 127.0.0.1" % (
             v[0] if v else "unknown", build.strip(), debian_release(),
             dpkg_version("dovecot-pop3d"))
+
+
+def mutf7(name):
+    """A mailbox name in IMAP's modified UTF-7 (RFC 3501 5.1.3), which is
+    also how Dovecot names Maildir++ folders on disk."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            b64 = base64.b64encode("".join(run).encode("utf-16-be")).rstrip(b"=")
+            out.append("&" + b64.decode().replace("/", ",") + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+class ImapFolder:
+    """A folder of the IMAP capture: its name (UTF-8, "/" between levels),
+    special use, UIDVALIDITY and messages [(file name, bytes, uid, maildir
+    flags, INTERNALDATE as a Unix time)]."""
+
+    def __init__(self, name, uidvalidity, messages=(), special_use=None):
+        self.name = name
+        self.uidvalidity = uidvalidity
+        self.messages = list(messages)
+        self.special_use = special_use
+
+
+class DovecotImap(Server):
+    """Dovecot 2.3 in the foreground with only IMAP listening, one user,
+    and a Maildir++ of several folders written here: each folder's
+    dovecot-uidlist fixes its UIDVALIDITY and the UIDs, the file names
+    carry the flags (and dovecot-keywords the keyword letters), the
+    files' mtimes are the INTERNALDATEs, and TZ is fixed for Dovecot, so
+    that every capture sends the same bytes (see docs/corpora.md for what
+    still changes).  Quota (maildir backend) and ACL (vfile, no ACL files:
+    the owner has every right) plugins are on, for GETQUOTAROOT and
+    MYRIGHTS."""
+    name = "dovecot-imap"
+    TZ = "<+0530>-5:30"       # POSIX TZ for UTC+05:30: INTERNALDATE "... +0530"
+    KEYWORDS = ["$Forwarded", "$MDNSent", "$Label1"]   # Maildir letters a, b, c
+
+    def __init__(self, tmp, folders, subdir="dovecot-imap"):
+        super().__init__(tmp)
+        self.name = subdir
+        self.folders = folders
+        self.dir = os.path.join(tmp, subdir)
+        os.makedirs(self.dir)
+        mail = pwd.getpwnam("nobody")
+        self.mail_uid, self.mail_gid = mail.pw_uid, mail.pw_gid
+        self.maildir = os.path.join(self.dir, "Maildir")
+        for folder in folders:
+            path = self.maildir if folder.name == "INBOX" else os.path.join(
+                self.maildir, "." + mutf7(folder.name).replace("/", "."))
+            for sub in ("cur", "new", "tmp"):
+                os.makedirs(os.path.join(path, sub))
+            last = max([uid for _, _, uid, _, _ in folder.messages], default=0)
+            uidlist = ["3 V%d N%d" % (folder.uidvalidity, last + 1)]
+            for n, (_, data, uid, flags, mtime) in enumerate(folder.messages, 1):
+                base = "%d.M%dP1.mailrig" % (mtime, n)
+                p = os.path.join(path, "cur", base + ":2," + flags)
+                with open(p, "wb") as f:
+                    f.write(data)
+                os.utime(p, (mtime, mtime))
+                uidlist.append("%d :%s" % (uid, base))
+            with open(os.path.join(path, "dovecot-uidlist"), "w") as f:
+                f.write("\n".join(uidlist) + "\n")
+            with open(os.path.join(path, "dovecot-keywords"), "w") as f:
+                f.write("".join("%d %s\n" % kv for kv in enumerate(self.KEYWORDS)))
+        for root, dirs, files in os.walk(self.maildir):
+            for p in [root] + [os.path.join(root, x) for x in files]:
+                os.chown(p, self.mail_uid, self.mail_gid)
+        with open(os.path.join(self.dir, "passwd"), "w") as f:
+            f.write("%s:{PLAIN}%s:%d:%d::%s::\n"
+                    % (USER, PASSWORD, self.mail_uid, self.mail_gid, self.dir))
+        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
+
+    def env(self):
+        return dict(os.environ, TZ=self.TZ)
+
+    def configure(self):
+        d = self.dir
+        boxes = "".join("  mailbox \"%s\" {\n    special_use = %s\n  }\n" % (f.name, f.special_use)
+                        for f in self.folders if f.special_use)
+        conf = """\
+# Throwaway configuration written by corpora/tools/capture.py.
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+first_valid_gid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {d}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {d}/passwd
+}}
+mail_location = maildir:{d}/Maildir
+mail_plugins = quota acl
+namespace inbox {{
+  inbox = yes
+  separator = /
+{boxes}}}
+plugin {{
+  quota = maildir:User quota
+  quota_rule = *:storage=100M:messages=10000
+  acl = vfile
+}}
+protocol imap {{
+  mail_plugins = quota acl imap_quota imap_acl
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+""".format(d=d, port=self.port, boxes=boxes)
+        with open(os.path.join(d, "dovecot.conf"), "w") as f:
+            f.write(conf)
+
+    def command(self):
+        return ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")]
+
+    def version(self):
+        v = subprocess.run(["dovecot", "--version"], capture_output=True,
+                           text=True).stdout.split()
+        build = " build %s;" % v[1].strip("()") if len(v) > 1 else ""
+        return "dovecot %s (%s %s package dovecot-imapd %s), 127.0.0.1" % (
+            v[0] if v else "unknown", build.strip(), debian_release(),
+            dpkg_version("dovecot-imapd"))
 
 
 class Exim(Server):
@@ -831,17 +1138,326 @@ def smtp_full(messages):
     return drive
 
 
+# ----------------------------------------------------- IMAP sessions
+
+def as_imap_served(data):
+    """A message as Dovecot sends it in BODY[] (and counts it in
+    RFC822.SIZE): a bare LF becomes CRLF, a NUL becomes 0x80 (IMAP has no
+    NUL outside literal8, RFC 9051 4.3.1); a bare CR, a missing final CRLF
+    and everything else stay as stored."""
+    return re.sub(rb"(?<!\r)\n", b"\r\n", data).replace(b"\0", b"\x80")
+
+
+def header_of(data):
+    """The header section with its blank line (BODY[HEADER], RFC 9051
+    6.4.5); the whole message if there is no blank line."""
+    i = data.find(b"\r\n\r\n")
+    return data if i < 0 else data[:i + 4]
+
+
+def imap_date_time(t, offset_minutes):
+    """An INTERNALDATE string (RFC 9051 date-time) for Unix time t."""
+    tz = datetime.timezone(datetime.timedelta(minutes=offset_minutes))
+    d = datetime.datetime.fromtimestamp(t, tz)
+    sign = "+" if offset_minutes >= 0 else "-"
+    return "%02d-%s-%d %02d:%02d:%02d %s%02d%02d" % (
+        d.day, "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[d.month - 1],
+        d.year, d.hour, d.minute, d.second, sign, abs(offset_minutes) // 60,
+        abs(offset_minutes) % 60)
+
+
+# INBOX flags, by message number (cycled): Maildir letters S F R D and the
+# keywords a b c of DovecotImap.KEYWORDS.
+INBOX_FLAGS = ["S", "", "FS", "RS", "Sa", "", "DS", "Sbc", "F", "S", "RSa", ""]
+IMAP_TZ_MINUTES = 330      # DovecotImap.TZ
+
+
+def inbox_uid(n):
+    """UIDs 1-10, then gaps of 7: UID and message number differ."""
+    return n if n <= 10 else 10 + (n - 10) * 7
+
+
+def imap_folders(inbox, archive):
+    """The folders of the committed capture: INBOX holds the IMAP set,
+    Archive the POP3 set, the rest are (nearly) empty and there for their
+    names, hierarchy and special uses."""
+    t0 = 1709283600      # 2024-03-01 09:00:00 UTC
+    return [
+        ImapFolder("INBOX", t0, [
+            (name, data, inbox_uid(n), INBOX_FLAGS[(n - 1) % len(INBOX_FLAGS)],
+             t0 + n * 3913) for n, (name, data) in enumerate(inbox, 1)]),
+        ImapFolder("Archive", t0 + 1, [
+            (name, data, n, "S", t0 - 86400 * 30 + n * 3600)
+            for n, (name, data) in enumerate(archive, 1)], "\\Archive"),
+        ImapFolder("Archive/2024", t0 + 2),
+        ImapFolder("Drafts", t0 + 3, special_use="\\Drafts"),
+        ImapFolder("Sent", t0 + 4, [
+            (name, data, n, "S", t0 + n * 60) for n, (name, data) in enumerate(archive[:3], 1)],
+            "\\Sent"),
+        ImapFolder("Trash", t0 + 5, special_use="\\Trash"),
+        ImapFolder("Junk", t0 + 6, special_use="\\Junk"),
+        ImapFolder("Entwürfe", t0 + 7),
+        ImapFolder("日本語", t0 + 8),
+        ImapFolder('Say "hi"', t0 + 9),
+        ImapFolder("Old Mail", t0 + 10),
+        ImapFolder("Q&A", t0 + 11),
+    ]
+
+
+def check_fetch_bodies(untagged, folder, item, expect_of):
+    """Every message of the folder is in one FETCH response, in order,
+    and its `item` is expect_of(file bytes)."""
+    got = {}
+    for r in untagged:
+        f = fetch_items(r)
+        if f and item in f[1]:
+            got[f[0]] = f[1][item]
+    if sorted(got) != list(range(1, len(folder.messages) + 1)):
+        raise CaptureError("FETCH %s: got messages %r" % (item, sorted(got)))
+    for n, (name, data, _, _, _) in enumerate(folder.messages, 1):
+        if got[n] != expect_of(data):
+            raise CaptureError("FETCH %s of %d is not %s" % (item, n, name))
+
+
+def check_fetch_meta(untagged, folder, added=0):
+    """UID, RFC822.SIZE and INTERNALDATE are what the Maildir says (for
+    all but the last `added` messages, which the session put there)."""
+    seen = 0
+    for r in untagged:
+        f = fetch_items(r)
+        if not f or b"ENVELOPE" not in f[1]:
+            continue
+        n, items = f
+        if n > len(folder.messages):
+            added -= 1
+            continue
+        name, data, uid, _, mtime = folder.messages[n - 1]
+        want = {b"UID": b"%d" % uid, b"RFC822.SIZE": b"%d" % len(as_imap_served(data)),
+                b"INTERNALDATE": imap_date_time(mtime, IMAP_TZ_MINUTES).encode()}
+        for k, v in want.items():
+            if items.get(k) != v:
+                raise CaptureError("FETCH %d (%s) %s: %r, expected %r"
+                                   % (n, name, k, items.get(k), v))
+        seen += 1
+    if seen != len(folder.messages) or added != 0:
+        raise CaptureError("FETCH metadata: %d of %d messages" % (seen, len(folder.messages)))
+
+
+FETCH_META = b"FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+
+
+def imap_full(folders, server_port, append_msgs):
+    inbox, archive = folders[0], folders[1]
+    n_inbox = len(inbox.messages)
+
+    def side_changes():
+        """What another client does while the recorded one IDLEs: flag
+        message 1 and deliver a message (not recorded: a direct
+        connection to Dovecot)."""
+        s = Imap(server_port)
+        s.response()
+        s.cmd(b"LOGIN %s %s" % (USER.encode(), PASSWORD.encode()))
+        s.cmd(b"SELECT INBOX")
+        s.cmd(b"STORE 1 +FLAGS.SILENT (\\Answered $Label1)")
+        s.cmd(b'APPEND INBOX "01-Mar-2024 12:00:00 +0000" {%d+}' % len(append_msgs[1]),
+              append_msgs[1])
+        s.cmd(b"LOGOUT")
+        s.until_eof()
+        s.close()
+
+    def drive(port, tr):
+        c = Imap(port)
+        greeting = c.response()
+        if not greeting.startswith(b"* OK [CAPABILITY "):
+            raise CaptureError("greeting: %r" % greeting)
+        tr.note("not authenticated: CAPABILITY, ID (RFC 2971)")
+        c.cmd(b"CAPABILITY")
+        c.cmd(b'ID ("name" "mailrig capture" "version" "1")')
+        tr.note('AUTHENTICATE PLAIN: an empty "+ " continuation, a wrong password '
+                '(NO after a delay)')
+        tag = c.next_tag()
+        c.send(tag + b" AUTHENTICATE PLAIN\r\n")
+        if not c.response().startswith(b"+"):
+            raise CaptureError("AUTHENTICATE: no continuation")
+        c.send(plain(USER, "wrong") + b"\r\n")
+        c.until_tagged(tag, [], b"AUTHENTICATE", b"NO")
+        tr.note('LOGIN with the password as a synchronizing literal: "+ OK" continuation')
+        c.cmd(b"LOGIN %s {%d}" % (USER.encode(), len(PASSWORD)), PASSWORD.encode())
+        tr.note("authenticated: CAPABILITY, ENABLE (RFC 5161), NAMESPACE (RFC 2342)")
+        caps, _ = c.cmd(b"CAPABILITY")
+        for want in (b" SORT", b" THREAD=REFERENCES", b" QUOTA", b" CONDSTORE", b" ESEARCH",
+                     b" LIST-STATUS", b" SPECIAL-USE", b" BINARY", b" MOVE", b" PREVIEW"):
+            if want not in caps[0]:
+                raise CaptureError("CAPABILITY lacks %r" % want)
+        c.cmd(b"ENABLE CONDSTORE")
+        c.cmd(b"NAMESPACE")
+        tr.note("LIST: the delimiter, all, one level, SPECIAL-USE (RFC 6154), "
+                "RETURN (CHILDREN SPECIAL-USE STATUS) (RFC 5258, 5819)")
+        c.cmd(b'LIST "" ""')
+        c.cmd(b'LIST "" "*"')
+        c.cmd(b'LIST "" "%"')
+        c.cmd(b'LIST (SPECIAL-USE) "" "*"')
+        c.cmd(b'LIST "" "*" RETURN (CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN SIZE))')
+        tr.note("SUBSCRIBE, LSUB, LIST (SUBSCRIBED); a name in modified UTF-7 (RFC 3501 5.1.3)")
+        c.cmd(b"SUBSCRIBE INBOX")
+        c.cmd(b'SUBSCRIBE "Archive"')
+        c.cmd(b"SUBSCRIBE Entw&APw-rfe")
+        c.cmd(b'LSUB "" "*"')
+        c.cmd(b'LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN)')
+        tr.note("STATUS with many items (RFC 7162 HIGHESTMODSEQ, RFC 8438 SIZE)")
+        c.cmd(b"STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ SIZE)")
+        c.cmd(b'STATUS "Archive" (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)')
+        c.cmd(b'STATUS "&ZeVnLIqe-" (MESSAGES)')
+        tr.note("QUOTA (RFC 9208) and ACL (RFC 4314)")
+        c.cmd(b"GETQUOTAROOT INBOX")
+        c.cmd(b'GETQUOTA "User quota"')
+        c.cmd(b"MYRIGHTS INBOX")
+        c.cmd(b"GETACL INBOX")
+        tr.note("SELECT INBOX (corpora/mailbox-imap/: message N is the Nth file)")
+        sel, _ = c.cmd(b"SELECT INBOX")
+        if b"* %d EXISTS\r\n" % n_inbox not in sel:
+            raise CaptureError("SELECT: %r" % sel)
+        tr.note("FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
+        got, _ = c.cmd(FETCH_META)
+        check_fetch_meta(got, inbox)
+        tr.note("FETCH 1:* BODY.PEEK[HEADER]")
+        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[HEADER]")
+        check_fetch_bodies(got, inbox, b"BODY[HEADER]", lambda d: as_imap_served(header_of(d)))
+        tr.note("FETCH 1:* BODY.PEEK[]")
+        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[]")
+        check_fetch_bodies(got, inbox, b"BODY[]", as_imap_served)
+        tr.note("sections, partial fetches, BINARY (RFC 3516, literal8 for the NUL), "
+                "BODY, RFC822.*, PREVIEW (RFC 8970), CHANGEDSINCE (RFC 7162)")
+        c.cmd(b"FETCH 2 (BODY.PEEK[1.2.1] BODY.PEEK[1.2.2.MIME] BODY.PEEK[2]<0.100> "
+              b"BINARY.PEEK[2] BINARY.SIZE[2])")
+        c.cmd(b"FETCH 4 (BODY.PEEK[2.HEADER] BODY.PEEK[2.2.2.TEXT] "
+              b"BODY.PEEK[HEADER.FIELDS (From Subject Date)] "
+              b"BODY.PEEK[HEADER.FIELDS.NOT (Received Message-ID)])")
+        c.cmd(b"FETCH 44 (BINARY.PEEK[] BINARY.SIZE[] BODY.PEEK[TEXT])")
+        c.cmd(b"FETCH 1:3 (BODY RFC822.HEADER PREVIEW)")
+        c.cmd(b"FETCH 2 (RFC822.TEXT)")
+        c.cmd(b"UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1)")
+        tr.note("SEARCH, with a UTF-8 literal; ESEARCH (RFC 4731); MODSEQ (RFC 7162)")
+        c.cmd(b"SEARCH UNSEEN")
+        c.cmd(b"UID SEARCH ALL")
+        subject = "Grüße".encode("utf-8")
+        c.cmd(b"SEARCH CHARSET UTF-8 SUBJECT {%d}" % len(subject), subject)
+        c.cmd(b'UID SEARCH RETURN (MIN MAX COUNT ALL) FROM "alice"')
+        c.cmd(b"SEARCH MODSEQ 1 FLAGGED")
+        tr.note("SORT and THREAD (RFC 5256), ESORT (RFC 5267)")
+        c.cmd(b"SORT (DATE) UTF-8 ALL")
+        c.cmd(b"SORT (REVERSE SUBJECT) UTF-8 ALL")
+        c.cmd(b"UID SORT RETURN (MIN MAX COUNT) (ARRIVAL) UTF-8 ALL")
+        c.cmd(b"THREAD REFERENCES UTF-8 ALL")
+        c.cmd(b"THREAD ORDEREDSUBJECT UTF-8 ALL")
+        tr.note("STORE: FETCH FLAGS answers with MODSEQ, .SILENT, a new keyword, "
+                "UNCHANGEDSINCE failing with [MODIFIED]")
+        c.cmd(b"STORE 1 +FLAGS (\\Flagged)")
+        c.cmd(b"STORE 2:4 +FLAGS.SILENT (\\Answered)")
+        c.cmd(b"UID STORE %d -FLAGS ($Forwarded)" % inbox.messages[4][2])
+        c.cmd(b"STORE 6 +FLAGS ($Important)")
+        c.cmd(b"STORE 1 (UNCHANGEDSINCE 1) +FLAGS (\\Answered)")
+        tr.note("APPEND with a synchronizing literal (8-bit headers) and a LITERAL+ one "
+                "(RFC 7888) into the selected mailbox; APPENDUID (RFC 4315)")
+        c.cmd(b'APPEND "Drafts" (\\Draft \\Seen) "01-Mar-2024 10:00:00 +0100" {%d}'
+              % len(append_msgs[0]), append_msgs[0])
+        c.cmd(b"APPEND INBOX (\\Seen) {%d+}" % len(append_msgs[0]), append_msgs[0])
+        tr.note("COPY and MOVE (RFC 6851) with COPYUID; \\Deleted and EXPUNGE")
+        c.cmd(b'COPY 1:2 "Archive"')
+        c.cmd(b'MOVE 3 "Trash"')
+        c.cmd(b"STORE 5 +FLAGS.SILENT (\\Deleted)")
+        c.cmd(b"EXPUNGE")
+        tr.note("IDLE (RFC 2177): another client flags message 1 and delivers a message")
+        tag = c.next_tag()
+        c.send(tag + b" IDLE\r\n")
+        if not c.response().startswith(b"+ "):
+            raise CaptureError("IDLE: no continuation")
+        side_changes()
+        seen_exists = seen_fetch = False
+        deadline = time.monotonic() + IO_TIMEOUT
+        while not (seen_exists and seen_fetch):
+            if time.monotonic() > deadline:
+                raise CaptureError("IDLE: no EXISTS and FETCH")
+            r = c.response()
+            seen_exists |= r.endswith(b" EXISTS\r\n")
+            seen_fetch |= b" FETCH (" in r
+        c.send(b"DONE\r\n")
+        c.until_tagged(tag, [], b"IDLE", b"OK")
+        tr.note("NOOP, UNSELECT")
+        c.cmd(b"NOOP")
+        c.cmd(b"UNSELECT")
+        tr.note("EXAMINE Archive (corpora/mailbox/ and the two copies): "
+                "FETCH 1:* (... ENVELOPE BODYSTRUCTURE), BODY.PEEK[HEADER]")
+        c.cmd(b'EXAMINE "Archive"')
+        got, _ = c.cmd(FETCH_META)
+        check_fetch_meta(got, archive, added=2)
+        c.cmd(b"FETCH 1:%d BODY.PEEK[HEADER]" % len(archive.messages))
+        c.cmd(b"CLOSE")
+        tr.note("errors: NO for a missing mailbox, NO [ALREADYEXISTS] (RFC 5530), "
+                "BAD for no mailbox selected, an unknown command, bad syntax")
+        c.cmd(b'SELECT "Nonexistent"', expect=b"NO")
+        c.cmd(b'CREATE "Archive"', expect=b"NO")
+        c.cmd(b"FETCH 1 FLAGS", expect=b"BAD")
+        c.cmd(b"XYZZY", expect=b"BAD")
+        c.cmd(b"STATUS INBOX (MESSAGES", expect=b"BAD")
+        tr.note("LOGOUT")
+        c.cmd(b"LOGOUT")
+        rest = c.until_eof()
+        if rest:
+            raise CaptureError("bytes after LOGOUT: %r" % rest[:100])
+        c.close()
+    return drive
+
+
+def imap_bench(folder):
+    """The benchmark session: only what a mail client does to show and
+    download a whole mailbox."""
+    def drive(port, tr):
+        c = Imap(port)
+        c.response()
+        tr.note("CAPABILITY, LOGIN, LIST, STATUS, SELECT")
+        c.cmd(b"CAPABILITY")
+        c.cmd(b"LOGIN %s %s" % (USER.encode(), PASSWORD.encode()))
+        c.cmd(b'LIST "" "*"')
+        c.cmd(b"STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
+        c.cmd(b"SELECT INBOX")
+        tr.note("FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
+        got, _ = c.cmd(FETCH_META)
+        check_fetch_meta(got, folder)
+        tr.note("FETCH 1:* BODY.PEEK[HEADER]")
+        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[HEADER]")
+        check_fetch_bodies(got, folder, b"BODY[HEADER]", lambda d: as_imap_served(header_of(d)))
+        tr.note("FETCH 1:* BODY.PEEK[]")
+        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[]")
+        check_fetch_bodies(got, folder, b"BODY[]", as_imap_served)
+        tr.note("LOGOUT")
+        c.cmd(b"LOGOUT")
+        c.until_eof()
+        c.close()
+    return drive
+
+
 # ===================================================== main
 
-def load_messages():
-    files = sorted(glob.glob(os.path.join(MAILBOX, "*.eml")))
+def load_messages(directory=MAILBOX):
+    files = sorted(glob.glob(os.path.join(directory, "*.eml")))
     if not files:
-        raise CaptureError("no messages in %s (run make-mailbox.py)" % MAILBOX)
+        raise CaptureError("no messages in %s (run make-mailbox.py)" % directory)
     out = []
     for p in files:
         with open(p, "rb") as f:
             out.append((os.path.basename(p), f.read()))
     return out
+
+
+def bench_messages(count):
+    """The benchmark mailbox, made in memory by make-mailbox.py --set bench."""
+    spec = importlib.util.spec_from_file_location(
+        "make_mailbox", os.path.join(HERE, "make-mailbox.py"))
+    mm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mm)
+    files = mm.generate("bench", count)
+    return [(f, files[f]) for f in sorted(files) if f.endswith(".eml")]
 
 
 def write(tr, path):
@@ -859,16 +1475,28 @@ def write(tr, path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description="Capture POP3 (Dovecot) and SMTP (Exim) "
-                                 "sessions on loopback as .trs transcripts.")
-    ap.add_argument("--out", default=OUT_DIR, help="output directory (default %(default)s)")
+    ap = argparse.ArgumentParser(description="Capture POP3 and IMAP (Dovecot) and SMTP "
+                                 "(Exim) sessions on loopback as .trs transcripts.")
+    ap.add_argument("--out", help="output directory (default corpora/transcripts, "
+                    "or build/transcripts with --bench)")
+    ap.add_argument("--only", choices=("pop3", "imap", "smtp"), action="append",
+                    help="capture only these protocols' transcripts (repeatable)")
+    ap.add_argument("--bench", type=int, metavar="N", nargs="?", const=300,
+                    help="instead, capture imap-dovecot-bench.trs over the N-message "
+                    "benchmark mailbox of make-mailbox.py --set bench (default N 300); "
+                    "not committed")
     ap.add_argument("--keep-tmp", action="store_true",
                     help="keep the temporary directory (configs, logs) for debugging")
     args = ap.parse_args()
+    if args.bench is not None and args.only:
+        ap.error("--bench and --only do not mix")
+    only = set(args.only or ("pop3", "imap", "smtp")) if args.bench is None else set()
+    out_dir = args.out or (OUT_DIR if args.bench is None else
+                           os.path.join(CORPORA, "..", "build", "transcripts"))
 
     if os.geteuid() != 0:
         raise CaptureError("run as root: Dovecot and Exim switch to their own users")
-    for tool in ("dovecot", "exim4", "dpkg-query"):
+    for tool in (["dovecot", "dpkg-query"] + (["exim4"] if "smtp" in only else [])):
         if not shutil.which(tool):
             raise CaptureError("%s not found; run ci/install-capture-deps" % tool)
 
@@ -879,20 +1507,19 @@ def main():
     signal.signal(signal.SIGHUP, stop)
 
     messages = load_messages()
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
     today = datetime.date.today().isoformat()
     client = "corpora/tools/capture.py (Python %s, plain sockets)" % platform.python_version()
     tmp = tempfile.mkdtemp(prefix="mailrig-capture-")
     os.chmod(tmp, 0o755)    # the servers' own users read their configs here
     servers = []
-    try:
-        dove = Dovecot(tmp, messages)
-        servers.append(dove)
-        dove.start()
-        exim = Exim(tmp)
-        servers.append(exim)
-        exim.start()
 
+    def started(server):
+        servers.append(server)
+        server.start()
+        return server
+
+    try:
         def common(proto, server, rfc, description):
             return [("protocol", proto), ("server", server), ("client", client),
                     ("tls", "no"), ("rfc", rfc), ("description", description)]
@@ -900,36 +1527,77 @@ def main():
         how = ("Segments are the relay's recv() calls; times are seconds since it "
                "accepted the client.")
 
-        sessions = [
-            ("pop3-dovecot.trs", dove, common(
-                "pop3", dove.version(), "1939, 2449, 5034",
-                "full POP3 session: CAPA, AUTH list, failed AUTH PLAIN and cancelled "
-                "AUTH, failed then good USER/PASS, STAT, LIST, UIDL, RETR of all %d "
-                "corpora/mailbox messages, TOP, -ERR cases, DELE, RSET, QUIT"
-                % len(messages)),
-             pop3_full(messages)),
-            ("pop3-dovecot-auth.trs", dove, common(
-                "pop3", dove.version(), "1939, 5034",
-                "POP3 SASL: AUTH LOGIN with base64 prompts and a wrong password, "
-                "then AUTH PLAIN with an initial response, STAT, QUIT"),
-             pop3_auth()),
-            ("pop3-dovecot-pipelined.trs", dove, common(
-                "pop3", dove.version(), "1939, 2449",
-                "POP3 PIPELINING: CAPA, USER+PASS in one write, then ten commands "
-                "(STAT, LIST, UIDL, TOP, RETR of messages 15 and 16, an -ERR, DELE, "
-                "RSET, QUIT) in one write"),
-             pop3_pipelined(messages)),
-            ("smtp-exim.trs", exim, common(
-                "smtp", exim.version(), "5321, 2920, 4954, 3030, 6152",
-                "full ESMTP session: EHLO, 500, 501 HELO, HELO, NOOP, HELP, VRFY, a "
-                "transaction with an accepted and a rejected RCPT and dot-stuffed DATA, "
-                "RSET, failed AUTH PLAIN, AUTH LOGIN, a pipelined MAIL/RCPT/RCPT/DATA, "
-                "BDAT in two chunks, QUIT"),
-             smtp_full(messages)),
-        ]
+        sessions = []
+        if "pop3" in only:
+            dove = started(Dovecot(tmp, messages))
+            sessions += [
+                ("pop3-dovecot.trs", dove, common(
+                    "pop3", dove.version(), "1939, 2449, 5034",
+                    "full POP3 session: CAPA, AUTH list, failed AUTH PLAIN and cancelled "
+                    "AUTH, failed then good USER/PASS, STAT, LIST, UIDL, RETR of all %d "
+                    "corpora/mailbox messages, TOP, -ERR cases, DELE, RSET, QUIT"
+                    % len(messages)),
+                 pop3_full(messages)),
+                ("pop3-dovecot-auth.trs", dove, common(
+                    "pop3", dove.version(), "1939, 5034",
+                    "POP3 SASL: AUTH LOGIN with base64 prompts and a wrong password, "
+                    "then AUTH PLAIN with an initial response, STAT, QUIT"),
+                 pop3_auth()),
+                ("pop3-dovecot-pipelined.trs", dove, common(
+                    "pop3", dove.version(), "1939, 2449",
+                    "POP3 PIPELINING: CAPA, USER+PASS in one write, then ten commands "
+                    "(STAT, LIST, UIDL, TOP, RETR of messages 15 and 16, an -ERR, DELE, "
+                    "RSET, QUIT) in one write"),
+                 pop3_pipelined(messages)),
+            ]
+        if "imap" in only:
+            imap_set = load_messages(IMAP_MAILBOX)
+            folders = imap_folders(imap_set, messages)
+            imap = started(DovecotImap(tmp, folders))
+            byname = dict(imap_set)
+            appended = [byname["14-utf8-raw-headers.eml"], byname["01-plain.eml"]]
+            sessions.append(
+                ("imap-dovecot.trs", imap, common(
+                    "imap", imap.version(),
+                    "9051, 3501, 2971, 5161, 2342, 6154, 5258, 5819, 7162, 8438, 9208, "
+                    "4314, 3516, 8970, 4731, 5256, 5267, 7888, 4315, 6851, 2177",
+                    "full IMAP session: CAPABILITY, ID, failed AUTHENTICATE PLAIN, LOGIN "
+                    "with a literal, ENABLE CONDSTORE, NAMESPACE, LIST variants, "
+                    "SUBSCRIBE/LSUB, STATUS, GETQUOTAROOT, MYRIGHTS/GETACL, SELECT, FETCH "
+                    "1:* of ENVELOPE and BODYSTRUCTURE, BODY.PEEK[HEADER] and BODY.PEEK[] "
+                    "of the %d corpora/mailbox-imap messages, section, partial and BINARY "
+                    "fetches, SEARCH, ESEARCH, SORT, THREAD, STORE, APPEND, COPY, MOVE, "
+                    "EXPUNGE, IDLE, EXAMINE and FETCH of the %d corpora/mailbox messages, "
+                    "NO and BAD answers, LOGOUT" % (len(imap_set), len(messages))),
+                 imap_full(folders, imap.port, appended)))
+        if args.bench is not None:
+            bench = bench_messages(args.bench)
+            t0 = 1709283600
+            folder = ImapFolder("INBOX", t0, [
+                (name, data, n, INBOX_FLAGS[(n - 1) % len(INBOX_FLAGS)], t0 + n * 3913)
+                for n, (name, data) in enumerate(bench, 1)])
+            imap = started(DovecotImap(tmp, [folder], "dovecot-bench"))
+            sessions.append(
+                ("imap-dovecot-bench.trs", imap, common(
+                    "imap", imap.version(), "9051, 3501",
+                    "benchmark: CAPABILITY, LOGIN, LIST, STATUS, SELECT, FETCH 1:* (FLAGS "
+                    "UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE), FETCH 1:* "
+                    "BODY.PEEK[HEADER], FETCH 1:* BODY.PEEK[] of the %d messages of "
+                    "make-mailbox.py --set bench --count %d, LOGOUT" % (len(bench), len(bench))),
+                 imap_bench(folder)))
+        if "smtp" in only:
+            exim = started(Exim(tmp))
+            sessions.append(
+                ("smtp-exim.trs", exim, common(
+                    "smtp", exim.version(), "5321, 2920, 4954, 3030, 6152",
+                    "full ESMTP session: EHLO, 500, 501 HELO, HELO, NOOP, HELP, VRFY, a "
+                    "transaction with an accepted and a rejected RCPT and dot-stuffed DATA, "
+                    "RSET, failed AUTH PLAIN, AUTH LOGIN, a pipelined MAIL/RCPT/RCPT/DATA, "
+                    "BDAT in two chunks, QUIT"),
+                 smtp_full(messages)))
         for fname, server, meta, drive in sessions:
             tr = run_session(server.port, meta, [made, how], drive)
-            write(tr, os.path.join(args.out, fname))
+            write(tr, os.path.join(out_dir, fname))
     finally:
         for s in reversed(servers):
             s.stop()
