@@ -43,11 +43,18 @@ static const char *const code_wire[] = {
 #undef MR_XX
 };
 
+/* The wire name of entry k of a table generated from an XX map; "OTHER"
+ * for the map's catch-all entry (whose wire name is empty). */
+static const char *wire_name(const char *const *table, unsigned count, unsigned k, unsigned other)
+{
+    if (k == other)
+        return "OTHER";
+    return k < count ? table[k] : "UNKNOWN";
+}
+
 const char *mr_imap_code_name(mr_imap_code_kind k)
 {
-    if (k == MR_IMAP_CODE_OTHER)
-        return "OTHER";
-    return (unsigned)k < MR_IMAP_CODE__COUNT ? code_wire[k] : "UNKNOWN";
+    return wire_name(code_wire, MR_IMAP_CODE__COUNT, (unsigned)k, MR_IMAP_CODE_OTHER);
 }
 
 static const char *const fetch_wire[] = {
@@ -58,9 +65,7 @@ static const char *const fetch_wire[] = {
 
 const char *mr_imap_fetch_kind_name(mr_imap_fetch_kind k)
 {
-    if (k == MR_IMAP_FETCH_OTHER)
-        return "OTHER";
-    return (unsigned)k < MR_IMAP_FETCH__COUNT ? fetch_wire[k] : "UNKNOWN";
+    return wire_name(fetch_wire, MR_IMAP_FETCH__COUNT, (unsigned)k, MR_IMAP_FETCH_OTHER);
 }
 
 static const char *const status_wire[] = {
@@ -71,9 +76,7 @@ static const char *const status_wire[] = {
 
 const char *mr_imap_status_kind_name(mr_imap_status_kind k)
 {
-    if (k == MR_IMAP_STATUS_OTHER)
-        return "OTHER";
-    return (unsigned)k < MR_IMAP_STATUS__COUNT ? status_wire[k] : "UNKNOWN";
+    return wire_name(status_wire, MR_IMAP_STATUS__COUNT, (unsigned)k, MR_IMAP_STATUS_OTHER);
 }
 
 static const char *const type_wire[] = {
@@ -89,9 +92,7 @@ static const uint8_t type_numbered[] = {
 
 const char *mr_imap_type_name(mr_imap_type t)
 {
-    if (t == MR_IMAP_TYPE_OTHER)
-        return "OTHER";
-    return (unsigned)t < MR_IMAP_TYPE__COUNT ? type_wire[t] : "UNKNOWN";
+    return wire_name(type_wire, MR_IMAP_TYPE__COUNT, (unsigned)t, MR_IMAP_TYPE_OTHER);
 }
 
 const char *mr_imap_kind_name(mr_imap_kind k)
