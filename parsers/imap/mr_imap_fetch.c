@@ -683,8 +683,12 @@ static int decode_body(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_body *b,
 {
     if (!is_list(v))
         return mr_imap_bad(c, v->offset, "a body structure is not a parenthesised list");
-    if (v->n_items == 0)
-        return mr_imap_bad(c, v->offset, "a body structure is an empty list");
+    if (v->n_items == 0) {
+        /* "()" as a MESSAGE/RFC822 part's body (HCL Domino 10,
+         * MailKit#944): an unknown body, all fields NIL (lenient, quirk 26). */
+        mr_imap_diag(c, v->offset, REF_FETCH, "a body structure is an empty list; taken as an unknown body");
+        return MR_IMAP_DEC_OK;
+    }
     if (c->depth >= c->st->lim.max_depth)
         return mr_imap_bad(c, v->offset, DEPTH_DETAIL);
     c->depth++;
@@ -694,9 +698,11 @@ static int decode_body(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_body *b,
     int rc;
     if (nparts)
         rc = decode_mpart(c, v, nparts, b, structure);
-    else if (v->n_items == 1 || is_list(&v->items[1]))
-        /* ("MIXED") or ("MIXED" ("BOUNDARY" "x") ...): a multipart whose
-         * parts were left out (lenient). */
+    else if (v->n_items == 1 || is_list(&v->items[1]) ||
+             (v->n_items < 7 && is_nil(&v->items[1])))
+        /* ("MIXED"), ("MIXED" ("BOUNDARY" "x") ...) or Gmail's
+         * ("RELATED" NIL ("ATTACHMENT" NIL) NIL) (MailKit#777): a
+         * multipart whose parts were left out (lenient). */
         rc = decode_mpart(c, v, 0, b, structure);
     else
         rc = decode_1part(c, v, b, structure);
