@@ -807,8 +807,8 @@ static json_t *code(const mr_imap_response *r)
         put(o, "source", seqset(&c->set1), &ok);
         put(o, "dest", seqset(&c->set2), &ok);
         break;
-    case MR_IMAP_CODE_MODIFIED: /* RFC 7162 3.2 */
-        put(o, "uids", seqset(&c->set1), &ok);
+    case MR_IMAP_CODE_MODIFIED: /* RFC 7162 3.1.3: UIDs after UID STORE, else sequence numbers */
+        put(o, "set", seqset(&c->set1), &ok);
         break;
     case MR_IMAP_CODE_REFERRAL:
     case MR_IMAP_CODE_MAILBOXID:
