@@ -153,22 +153,33 @@ const uint8_t *mr_store_dup(mr_store *s, const void *p, size_t n)
     return mr_store_copy(s, p, n);
 }
 
-/* Grow a vector; its elements are counted by the caller, not its capacity. */
-static int grow(mr_store *s, void **vec, size_t *cap, size_t elem, size_t need)
+int mr_vec_grow(const mr_allocator *a, void **vec, size_t *cap, size_t elem, size_t need)
 {
     if (need <= *cap)
         return 1;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return 0;
         ncap *= 2;
-    void *nv = s->alloc->realloc(*vec, ncap * elem, s->alloc->ud);
-    if (!nv) {
-        s->err = MR_E_NO_MEMORY;
-        return 0;
     }
+    if (ncap > SIZE_MAX / elem)
+        return 0;
+    void *nv = a->realloc(*vec, ncap * elem, a->ud);
+    if (!nv)
+        return 0;
     *vec = nv;
     *cap = ncap;
     return 1;
+}
+
+/* Grow a store vector; its elements are counted by the caller, not its capacity. */
+static int grow(mr_store *s, void **vec, size_t *cap, size_t elem, size_t need)
+{
+    if (mr_vec_grow(s->alloc, vec, cap, elem, need))
+        return 1;
+    s->err = MR_E_NO_MEMORY;
+    return 0;
 }
 
 int mr_store_pin_line(mr_store *s, mr_line *line)

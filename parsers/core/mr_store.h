@@ -45,6 +45,14 @@ typedef struct mr_store {
     size_t n_diags, cap_diags, diags_dropped;
 } mr_store;
 
+/*
+ * Grow a vector so that it holds at least `need` elements of `elem` bytes
+ * (capacity doubles, starting at 16).  0 when the allocator fails or the
+ * size would overflow; the vector is then unchanged.  For the parsers'
+ * own vectors (lines, diagnostics, IMAP tags, literals, the value stack).
+ */
+int mr_vec_grow(const mr_allocator *a, void **vec, size_t *cap, size_t elem, size_t need);
+
 /* Resolves opt's limits; 0 on success, else an mr_errcode. */
 int mr_store_init(mr_store *s, const mr_options *opt);
 void mr_store_cleanup(mr_store *s);

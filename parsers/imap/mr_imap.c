@@ -193,7 +193,7 @@ struct mr_imap_parser {
     int in_resp;          /* pieces of a response are in the store */
     int ctx;              /* CTX_* of the current response */
     int code_open;        /* CTX_STATUS: inside "[" of the response code, not yet closed */
-    int code_seen;        /* CTX_STATUS: the code (or its absence) was decided */
+    size_t scan_from;     /* first line: where the scan for quotes starts (after "[" in CTX_STATUS) */
     int greeting_done;
     int utf8;
     int expecting;        /* expect_line() was ever called */
@@ -219,8 +219,6 @@ struct mr_imap_parser {
 
     mr_imap_response resp;
 };
-
-static void lits_clear(mr_imap_parser *p) { p->n_lits = 0; }
 
 static void tags_clear(mr_imap_parser *p)
 {
@@ -252,10 +250,11 @@ void mr_imap_free(mr_imap_parser *p)
 static void response_reset(mr_imap_parser *p)
 {
     mr_store_reset(&p->base.st);
-    lits_clear(p);
+    p->n_lits = 0;
     p->in_resp = 0;
     p->emitted = 0;
-    p->code_open = p->code_seen = 0;
+    p->code_open = 0;
+    p->scan_from = 0;
     p->lit_buf = NULL;
     memset(&p->resp, 0, sizeof p->resp);
 }
@@ -281,18 +280,7 @@ uint64_t mr_imap_offset(const mr_imap_parser *p) { return p->base.lr.offset; }
 
 static int grow_vec(mr_imap_parser *p, void **vec, size_t *cap, size_t elem, size_t need)
 {
-    if (need <= *cap)
-        return 1;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    const mr_allocator *a = p->base.opt.alloc;
-    void *nv = a->realloc(*vec, ncap * elem, a->ud);
-    if (!nv)
-        return 0;
-    *vec = nv;
-    *cap = ncap;
-    return 1;
+    return mr_vec_grow(p->base.opt.alloc, vec, cap, elem, need);
 }
 
 /* ------------------------------------------------------------ commands */
@@ -306,9 +294,8 @@ static int is_tag_char(uint8_t c)
 
 int mr_imap_expect_line(mr_imap_parser *p, const uint8_t *line, size_t len)
 {
-    mr_cursor c;
-    mr_cur_init(&c, line, len);
-    c = mr_cur_from_span(mr_span_strip_eol(mr_cur_rest(&c)));
+    mr_span whole = {line, len};
+    mr_cursor c = mr_cur_from_span(mr_span_strip_eol(whole));
     mr_span tag, cmd, arg;
     if (!mr_cur_get_word(&c, &tag) || !mr_cur_skip_space(&c) || !mr_cur_get_word(&c, &cmd))
         return MR_E_BAD_FIELD;
@@ -317,13 +304,8 @@ int mr_imap_expect_line(mr_imap_parser *p, const uint8_t *line, size_t len)
             return MR_E_BAD_FIELD;
     /* "UID FETCH": the command name is two words (RFC 9051 6.4.9). */
     size_t cmd_len = cmd.len;
-    if (mr_span_eq_ci(cmd, "UID")) {
-        mr_cursor save = c;
-        if (mr_cur_skip_space(&c) && mr_cur_get_word(&c, &arg))
-            cmd_len = (size_t)(arg.ptr + arg.len - cmd.ptr);
-        else
-            c = save;
-    }
+    if (mr_span_eq_ci(cmd, "UID") && mr_cur_skip_space(&c) && mr_cur_get_word(&c, &arg))
+        cmd_len = (size_t)(arg.ptr + arg.len - cmd.ptr);
     if (p->n_tags >= p->base.opt.limits.max_pending)
         return MR_E_TOO_MANY_PENDING;
     if (!grow_vec(p, (void **)&p->tags, &p->cap_tags, sizeof(tag_rec), p->n_tags + 1))
@@ -338,8 +320,7 @@ int mr_imap_expect_line(mr_imap_parser *p, const uint8_t *line, size_t len)
     t->buf = buf;
     t->tag_len = tag.len;
     t->cmd_len = cmd_len;
-    mr_span name = {cmd.ptr, cmd.len};
-    t->auth = mr_span_eq_ci(name, "AUTHENTICATE");
+    t->auth = mr_span_eq_ci(cmd, "AUTHENTICATE");
     if (t->auth)
         p->sasl = 1;
     p->expecting = 1;
@@ -391,26 +372,38 @@ static mr_event_type fail_store(mr_imap_parser *p, mr_imap_event *ev, uint64_t o
     return fail(p, ev, e, offset, NULL);
 }
 
-/* The context of a response from its first line (RFC 9051 7, 9 response). */
-static int head_context(const mr_line *l)
+/*
+ * The context of a response from its first line (RFC 9051 7, 9 response):
+ * sets p->ctx and, for a status response whose resp-text starts with "[",
+ * opens the code (p->code_open) and sets where the quote scan starts.
+ */
+static void head_context(mr_imap_parser *p, const mr_line *l)
 {
     mr_cursor c;
     mr_cur_init(&c, l->ptr, l->len);
-    if (mr_cur_next_is(&c, '+'))
-        return CTX_TEXT;
+    p->ctx = CTX_DATA;
+    if (mr_cur_next_is(&c, '+')) {
+        p->ctx = CTX_TEXT;
+        return;
+    }
     mr_span w;
     if (!mr_cur_get_word(&c, &w))
-        return CTX_DATA;
+        return;
     mr_cur_skip_space(&c);
     mr_span kw;
     mr_cur_take_class(&c, MR_C_ALPHA, &kw);
-    if (mr_span_eq_ci(kw, "OK") || mr_span_eq_ci(kw, "NO") || mr_span_eq_ci(kw, "BAD") ||
-        mr_span_eq_ci(kw, "BYE") || mr_span_eq_ci(kw, "PREAUTH")) {
-        uint8_t ch;
-        if (!mr_cur_peek(&c, &ch) || ch == ' ' || ch == '\t' || ch == '[')
-            return CTX_STATUS;
+    if (!(mr_span_eq_ci(kw, "OK") || mr_span_eq_ci(kw, "NO") || mr_span_eq_ci(kw, "BAD") ||
+          mr_span_eq_ci(kw, "BYE") || mr_span_eq_ci(kw, "PREAUTH")))
+        return;
+    uint8_t ch;
+    if (mr_cur_peek(&c, &ch) && ch != ' ' && ch != '\t' && ch != '[')
+        return; /* "* OKAY": not a status keyword */
+    p->ctx = CTX_STATUS;
+    mr_cur_skip_space(&c);
+    if (mr_cur_accept(&c, '[')) {
+        p->code_open = 1;
+        p->scan_from = l->len - mr_cur_len(&c);
     }
-    return CTX_DATA;
 }
 
 /*
@@ -430,32 +423,14 @@ static int quote_closes(const uint8_t *t, size_t n, size_t i)
 }
 
 /*
- * Scan text for quotes (and, in a status response, the code's brackets)
- * and say whether position `at` lies outside any quoted string (and, for
- * CTX_STATUS, inside the still open code).  `from` is where the scan
- * starts: after the head on the first line.
+ * Scan a line's text for quotes (and, in a status response, the code's
+ * closing bracket) and say whether position `at` lies outside any quoted
+ * string (and, for CTX_STATUS, inside the still open code).  The first
+ * line is scanned from p->scan_from, later ones from their start.
  */
 static int literal_allowed(mr_imap_parser *p, const uint8_t *t, size_t len, size_t at, int first)
 {
-    size_t i = 0;
-    if (p->ctx == CTX_STATUS && first) {
-        /* Skip "tag SP keyword" and spaces; a "[" opens the code. */
-        mr_cursor c;
-        mr_cur_init(&c, t, len);
-        mr_span w;
-        mr_cur_get_word(&c, &w);
-        mr_cur_skip_space(&c);
-        mr_cur_take_class(&c, MR_C_ALPHA, &w);
-        mr_cur_skip_space(&c);
-        i = len - mr_cur_len(&c);
-        if (i < len && t[i] == '[') {
-            p->code_open = 1;
-            i++;
-        }
-        p->code_seen = 1;
-        if (!p->code_open)
-            return 0;
-    }
+    size_t i = first ? p->scan_from : 0;
     if (p->ctx == CTX_STATUS && !p->code_open)
         return 0;
     int inq = 0;
@@ -559,7 +534,7 @@ mr_event_type mr_imap_next(mr_imap_parser *p, const uint8_t *data, size_t len, s
             int first = !p->in_resp;
             if (first) {
                 p->in_resp = 1;
-                p->ctx = head_context(&line);
+                head_context(p, &line);
                 p->resp.offset = line.offset;
             }
             if (!mr_store_push_line(st, &line))

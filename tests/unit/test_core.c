@@ -223,6 +223,29 @@ static void test_linereader_unread(void **state)
     mr_lr_cleanup(&lr);
 }
 
+/* mr_vec_grow: doubling from 16, and a refusal (vector untouched) on overflow. */
+static void test_vec_grow(void **state)
+{
+    (void)state;
+    const mr_allocator *a = mr_default_allocator();
+    int *v = NULL;
+    size_t cap = 0;
+    assert_true(mr_vec_grow(a, (void **)&v, &cap, sizeof *v, 1));
+    assert_int_equal(cap, 16);
+    assert_true(mr_vec_grow(a, (void **)&v, &cap, sizeof *v, 16));
+    assert_int_equal(cap, 16);
+    assert_true(mr_vec_grow(a, (void **)&v, &cap, sizeof *v, 100));
+    assert_int_equal(cap, 128);
+    v[127] = 7;
+    int *before = v;
+    assert_false(mr_vec_grow(a, (void **)&v, &cap, sizeof *v, SIZE_MAX / 2));
+    assert_false(mr_vec_grow(a, (void **)&v, &cap, sizeof *v, SIZE_MAX));
+    assert_ptr_equal(v, before);
+    assert_int_equal(cap, 128);
+    assert_int_equal(v[127], 7);
+    a->free(v, a->ud);
+}
+
 static void test_store_pin_and_limits(void **state)
 {
     (void)state;
@@ -320,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_cursor_reads),     cmocka_unit_test(test_base64),
         cmocka_unit_test(test_linereader),       cmocka_unit_test(test_linereader_limit),
         cmocka_unit_test(test_linereader_unread), cmocka_unit_test(test_store_pin_and_limits),
+        cmocka_unit_test(test_vec_grow),
         cmocka_unit_test(test_pending_queue),    cmocka_unit_test(test_error_table),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
