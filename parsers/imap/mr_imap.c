@@ -715,33 +715,17 @@ static void rd_diag(rd *r, uint64_t off, const char *ref, const char *msg)
     mr_store_diag(r->st, off, ref, msg);
 }
 
-/* Is the cursor at a literal announcement that ends this text line and is
- * followed by the literal's bytes?  Fills size text bounds. */
-static int rd_at_literal(const rd *r, int *binary, int *nonsync)
+/* Does the literal announcement that ends the current text line start at
+ * pos?  The framing decided that the line ends in one (the next line is
+ * literal data, eol 0); the same literal_marker() finds where it starts. */
+static int rd_literal_at(const rd *r, const uint8_t *pos, int *binary, int *nonsync)
 {
     if (r->li + 1 >= r->n_lines || r->lines[r->li + 1].eol != 0)
         return 0;
-    const uint8_t *t = r->cur.p;
-    size_t n = r->cur.len, i = 0;
-    *binary = 0;
-    *nonsync = 0;
-    if (i < n && t[i] == '~') {
-        *binary = 1;
-        i++;
-    }
-    if (i >= n || t[i] != '{')
-        return 0;
-    i++;
-    size_t d = i;
-    while (i < n && t[i] >= '0' && t[i] <= '9')
-        i++;
-    if (i == d)
-        return 0;
-    if (i < n && t[i] == '+') {
-        *nonsync = 1;
-        i++;
-    }
-    return i + 1 == n && t[i] == '}';
+    const mr_line *l = &r->lines[r->li];
+    uint64_t size;
+    size_t brace;
+    return literal_marker(l, &size, binary, nonsync, &brace) == 1 && l->ptr + brace == pos;
 }
 
 /* Push a value on the stack, counting it against max_items and max_memory. */
@@ -930,10 +914,8 @@ static int rd_atom(rd *r, int in_section)
         if (c == ']')
             bracket = 0;
         if ((c == '{' || c == '~') && i > 0) {
-            rd save = *r;
-            mr_cur_skip(&save.cur, i);
             int b, ns;
-            if (rd_at_literal(&save, &b, &ns))
+            if (rd_literal_at(r, t + i, &b, &ns))
                 break;
         }
         if (c >= 0x80)
@@ -1081,7 +1063,7 @@ static int rd_values(rd *r, const mr_imap_value **out, size_t *n_out)
             continue;
         }
         int binary, nonsync;
-        if ((c == '{' || c == '~') && rd_at_literal(r, &binary, &nonsync)) {
+        if ((c == '{' || c == '~') && rd_literal_at(r, r->cur.p, &binary, &nonsync)) {
             if (!rd_literal(r, binary, nonsync))
                 return 0;
             after_value = 1;
