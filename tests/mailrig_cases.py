@@ -6,6 +6,10 @@ comments, then "=== expected" and the expected JSON Lines, then optionally
 describes the format; tests/test_cases.py runs every case, tests/regen.py
 rewrites the expected section from the current output, and
 tests/unit/test_chunking.c re-runs every case at every chunking.
+
+Also the helpers the pytest files share for running mailrig (cli,
+objects, stderr_of, parse_transcript) and for writing transcripts
+(quote).
 """
 
 import json
@@ -109,6 +113,14 @@ def load(path):
 
 _ESC = {ord("r"): b"\r", ord("n"): b"\n", ord("t"): b"\t", ord("0"): b"\0",
         ord("\\"): b"\\", ord('"'): b'"'}
+_NAMED = {v[0]: "\\" + chr(k) for k, v in _ESC.items()}  # byte -> its escape
+
+
+def quote(data):
+    """Bytes as a transcript string: printable ASCII as itself, the named
+    escapes, every other byte as \\xHH (the inverse of _decode_string)."""
+    return '"' + "".join(_NAMED.get(c) or (chr(c) if 32 <= c < 127 else "\\x%02x" % c)
+                         for c in data) + '"'
 
 
 def _decode_string(line, n):
@@ -181,8 +193,14 @@ def sanitizer_env():
 
 def run(case, mailrig, timeout=60):
     argv, stdin = command(case, mailrig)
-    return subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout,
-                          env=sanitizer_env())
+    return cli(*argv, stdin=stdin, timeout=timeout)
+
+
+def cli(mailrig, *args, stdin=b"", timeout=120, cwd=None):
+    """Run `mailrig ARGS` with stdin, in the sanitizer environment; stdout
+    and stderr are captured."""
+    return subprocess.run([mailrig, *args], input=stdin, capture_output=True,
+                          timeout=timeout, cwd=cwd, env=sanitizer_env())
 
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -190,3 +208,43 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime e
 
 def sanitizer_report(stderr_text):
     return next((m for m in SANITIZER_MARKS if m in stderr_text), None)
+
+
+def stderr_of(proc):
+    """stderr as text; fails on a sanitizer report."""
+    text = proc.stderr.decode("utf-8", "replace")
+    assert sanitizer_report(text) is None, text
+    return text
+
+
+def objects(proc):
+    """stdout as JSON Lines: one compact object per line, key order kept."""
+    out = proc.stdout.decode("utf-8")
+    assert out == "" or out.endswith("\n")
+    objs = []
+    for line in out.splitlines():
+        assert line.startswith("{") and ": " not in line.split('"')[0]
+        objs.append(json.loads(line))
+    return objs
+
+
+def protocol_of(path):
+    """The value of a transcript file's '# protocol:' line."""
+    with open(path, "rb") as f:
+        for line in f:
+            if line.startswith(b"# protocol:"):
+                return line.split(b":", 1)[1].strip().decode()
+    raise AssertionError("%s has no '# protocol:' line" % path)
+
+
+def parse_transcript(mailrig, path, *args):
+    """`mailrig parse PROTOCOL --dialogue ARGS path` of a transcript file:
+    (exit status, the JSON objects, stderr bytes)."""
+    proc = cli(mailrig, "parse", protocol_of(path), "--dialogue", *args, str(path))
+    return proc.returncode, [json.loads(l) for l in proc.stdout.splitlines()], proc.stderr
+
+
+def assert_ranges_tile(objs):
+    """The responses tile the server's byte stream, with no gap or overlap."""
+    for a, b in zip(objs, objs[1:]):
+        assert a["range"][1] == b["range"][0], (a["range"], b["range"])

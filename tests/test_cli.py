@@ -1,12 +1,9 @@
 """The mailrig command line (docs/cli.md): dispatch, options, exit
 statuses, stdin and files, error messages, the JSON Lines schema."""
 
-import json
-import subprocess
-
 import pytest
 
-import mailrig_cases as mc
+from mailrig_cases import cli, objects, stderr_of
 
 POP3_RAW = (b"+OK ready <1.2@host>\r\n"
             b"+OK 2 320\r\n"
@@ -35,58 +32,43 @@ SMTP_KEYS = ["protocol", "kind", "code", "status", "enhanced", "text", "mixed_co
              "fields", "diagnostics"]
 
 
-def run(mailrig, *args, stdin=b""):
-    return subprocess.run([mailrig, *args], input=stdin, capture_output=True, timeout=60,
-                          env=mc.sanitizer_env())
-
-
-def objects(proc):
-    """stdout as JSON Lines: one compact object per line, key order kept."""
-    out = proc.stdout.decode("utf-8")
-    assert out == "" or out.endswith("\n")
-    objs = []
-    for line in out.splitlines():
-        assert line.startswith("{") and ": " not in line.split('"')[0]
-        objs.append(json.loads(line, object_pairs_hook=lambda kv: dict(kv)))
-    return objs
-
-
-def err(proc):
-    text = proc.stderr.decode("utf-8", "replace")
-    assert mc.sanitizer_report(text) is None, text
-    return text
+def put(tmp_path, name, data):
+    """A file under tmp_path holding data; its path."""
+    f = tmp_path / name
+    f.write_bytes(data)
+    return f
 
 
 # ------------------------------------------------------------ dispatch
 
 def test_no_arguments_is_usage_error(mailrig):
-    p = run(mailrig)
+    p = cli(mailrig)
     assert p.returncode == 2
-    assert "usage: mailrig" in err(p)
+    assert "usage: mailrig" in stderr_of(p)
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_help(mailrig, flag):
-    p = run(mailrig, flag)
+    p = cli(mailrig, flag)
     assert p.returncode == 0
     assert b"mailrig parse" in p.stdout
 
 
 def test_version(mailrig):
-    p = run(mailrig, "--version")
+    p = cli(mailrig, "--version")
     assert p.returncode == 0
     assert p.stdout.startswith(b"mailrig ")
 
 
 def test_unknown_command(mailrig):
-    p = run(mailrig, "frobnicate")
+    p = cli(mailrig, "frobnicate")
     assert p.returncode == 2
-    assert "unknown command 'frobnicate'" in err(p)
+    assert "unknown command 'frobnicate'" in stderr_of(p)
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_parse_help(mailrig, flag):
-    p = run(mailrig, "parse", flag)
+    p = cli(mailrig, "parse", flag)
     assert p.returncode == 0
     assert b"usage: mailrig parse pop3|smtp" in p.stdout
     assert b"--dialogue" in p.stdout
@@ -95,16 +77,16 @@ def test_parse_help(mailrig, flag):
 # ------------------------------------------------------------ usage errors
 
 def test_missing_protocol(mailrig):
-    p = run(mailrig, "parse")
+    p = cli(mailrig, "parse")
     assert p.returncode == 2
-    assert "missing protocol" in err(p)
+    assert "missing protocol" in stderr_of(p)
 
 
 @pytest.mark.parametrize("proto", ["imap4", "POP3", "http", ""])
 def test_unknown_protocol(mailrig, proto):
-    p = run(mailrig, "parse", proto)
+    p = cli(mailrig, "parse", proto)
     assert p.returncode == 2
-    assert "unknown protocol" in err(p)
+    assert "unknown protocol" in stderr_of(p)
     assert p.stdout == b""
 
 
@@ -119,30 +101,30 @@ def test_unknown_protocol(mailrig, proto):
     (["--strict=yes"], "--strict takes no value"),
 ])
 def test_bad_options(mailrig, args, msg):
-    p = run(mailrig, "parse", "pop3", *args, stdin=POP3_RAW)
+    p = cli(mailrig, "parse", "pop3", *args, stdin=POP3_RAW)
     assert p.returncode == 2
-    assert msg in err(p)
+    assert msg in stderr_of(p)
     assert p.stdout == b""
 
 
 def test_missing_file(mailrig, tmp_path):
     missing = tmp_path / "nope.raw"
-    p = run(mailrig, "parse", "pop3", str(missing))
+    p = cli(mailrig, "parse", "pop3", str(missing))
     assert p.returncode == 2
-    assert f"{missing}: cannot open" in err(p)
+    assert f"{missing}: cannot open" in stderr_of(p)
 
 
 def test_directory_is_unreadable(mailrig, tmp_path):
-    p = run(mailrig, "parse", "pop3", "--dialogue", str(tmp_path))
+    p = cli(mailrig, "parse", "pop3", "--dialogue", str(tmp_path))
     assert p.returncode == 2
-    assert str(tmp_path) in err(p)
+    assert str(tmp_path) in stderr_of(p)
 
 
 # ------------------------------------------------------------ input
 
 def test_stdin_implicit_and_dash(mailrig):
-    a = run(mailrig, "parse", "pop3", stdin=POP3_RAW)
-    b = run(mailrig, "parse", "pop3", "-", stdin=POP3_RAW)
+    a = cli(mailrig, "parse", "pop3", stdin=POP3_RAW)
+    b = cli(mailrig, "parse", "pop3", "-", stdin=POP3_RAW)
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
     kinds = [o["kind"] for o in objects(a)]
@@ -150,35 +132,30 @@ def test_stdin_implicit_and_dash(mailrig):
 
 
 def test_empty_input(mailrig):
-    p = run(mailrig, "parse", "smtp")
+    p = cli(mailrig, "parse", "smtp")
     assert p.returncode == 0
     assert p.stdout == b""
 
 
 def test_options_after_files_and_equals_form(mailrig, tmp_path):
-    f = tmp_path / "s.raw"
-    f.write_bytes(POP3_RAW)
-    a = run(mailrig, "parse", "pop3", str(f), "--chunk=3", "--max-line", "1K")
-    b = run(mailrig, "parse", "--chunk", "3", "pop3", str(f))
+    f = put(tmp_path, "s.raw", POP3_RAW)
+    a = cli(mailrig, "parse", "pop3", str(f), "--chunk=3", "--max-line", "1K")
+    b = cli(mailrig, "parse", "--chunk", "3", "pop3", str(f))
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout and a.stdout
 
 
 def test_double_dash_ends_options(mailrig, tmp_path):
-    f = tmp_path / "--strict"
-    f.write_bytes(POP3_RAW)
-    p = subprocess.run([mailrig, "parse", "pop3", "--", "--strict"], cwd=tmp_path,
-                       capture_output=True, env=mc.sanitizer_env())
+    put(tmp_path, "--strict", POP3_RAW)
+    p = cli(mailrig, "parse", "pop3", "--", "--strict", cwd=tmp_path)
     assert p.returncode == 0
     assert len(objects(p)) == 3
 
 
 def test_several_files_are_separate_streams(mailrig, tmp_path):
-    a = tmp_path / "a.raw"
-    b = tmp_path / "b.raw"
-    a.write_bytes(POP3_RAW)
-    b.write_bytes(b"+OK other server\r\n")
-    p = run(mailrig, "parse", "pop3", str(a), str(b))
+    a = put(tmp_path, "a.raw", POP3_RAW)
+    b = put(tmp_path, "b.raw", b"+OK other server\r\n")
+    p = cli(mailrig, "parse", "pop3", str(a), str(b))
     assert p.returncode == 0
     objs = objects(p)
     assert [o["kind"] for o in objs] == ["greeting", "other", "other-multi", "greeting"]
@@ -186,37 +163,34 @@ def test_several_files_are_separate_streams(mailrig, tmp_path):
 
 
 def test_several_files_worst_status_wins(mailrig, tmp_path):
-    good = tmp_path / "good.raw"
-    bad = tmp_path / "bad.raw"
-    good.write_bytes(POP3_RAW)
-    bad.write_bytes(b"+OK hi\r\nnonsense\r\n")
-    p = run(mailrig, "parse", "pop3", str(bad), str(good))
+    good = put(tmp_path, "good.raw", POP3_RAW)
+    bad = put(tmp_path, "bad.raw", b"+OK hi\r\nnonsense\r\n")
+    p = cli(mailrig, "parse", "pop3", str(bad), str(good))
     assert p.returncode == 1
-    p = run(mailrig, "parse", "pop3", str(bad), str(tmp_path / "missing"), str(good))
+    p = cli(mailrig, "parse", "pop3", str(bad), str(tmp_path / "missing"), str(good))
     assert p.returncode == 2
     # the files after the missing one are still parsed
     assert [o.get("kind") for o in objects(p)][-3:] == ["greeting", "other", "other-multi"]
 
 
 def test_chunk_does_not_change_output(mailrig):
-    whole = run(mailrig, "parse", "pop3", "--dialogue", stdin=POP3_TRS)
+    whole = cli(mailrig, "parse", "pop3", "--dialogue", stdin=POP3_TRS)
     assert whole.returncode == 0
     for n in ("1", "2", "7", "64K"):
-        p = run(mailrig, "parse", "pop3", "--dialogue", "--chunk", n, stdin=POP3_TRS)
+        p = cli(mailrig, "parse", "pop3", "--dialogue", "--chunk", n, stdin=POP3_TRS)
         assert p.stdout == whole.stdout, n
-    raw = run(mailrig, "parse", "pop3", stdin=POP3_RAW)
+    raw = cli(mailrig, "parse", "pop3", stdin=POP3_RAW)
     for n in ("1", "5"):
-        assert run(mailrig, "parse", "pop3", "--chunk", n, stdin=POP3_RAW).stdout == raw.stdout
+        assert cli(mailrig, "parse", "pop3", "--chunk", n, stdin=POP3_RAW).stdout == raw.stdout
 
 
 # ------------------------------------------------------------ errors
 
 def test_bad_response_reports_file_and_offset(mailrig, tmp_path):
-    f = tmp_path / "bad.raw"
-    f.write_bytes(b"+OK hi\r\nHTTP/1.1 400 Bad\r\n+OK\r\n")
-    p = run(mailrig, "parse", "pop3", str(f))
+    f = put(tmp_path, "bad.raw", b"+OK hi\r\nHTTP/1.1 400 Bad\r\n+OK\r\n")
+    p = cli(mailrig, "parse", "pop3", str(f))
     assert p.returncode == 1
-    e = err(p)
+    e = stderr_of(p)
     assert f"{f}:8: BAD_STATUS: " in e
     assert "does not start with +OK" in e  # the reason
     objs = objects(p)
@@ -227,60 +201,59 @@ def test_bad_response_reports_file_and_offset(mailrig, tmp_path):
 
 
 def test_bad_response_on_stdin(mailrig):
-    p = run(mailrig, "parse", "smtp", stdin=b"220 hi\r\nxyz\r\n")
+    p = cli(mailrig, "parse", "smtp", stdin=b"220 hi\r\nxyz\r\n")
     assert p.returncode == 1
-    assert "<stdin>:8: BAD_REPLY_CODE" in err(p)
+    assert "<stdin>:8: BAD_REPLY_CODE" in stderr_of(p)
 
 
 def test_dialogue_error_names_the_segment_line(mailrig):
     trs = b'# mailrig transcript 1\nS "+OK hi\\r\\n"\nC "NOOP\\r\\n"\nS "bogus\\r\\n"\n'
-    p = run(mailrig, "parse", "pop3", "--dialogue", stdin=trs)
+    p = cli(mailrig, "parse", "pop3", "--dialogue", stdin=trs)
     assert p.returncode == 1
-    assert "<stdin>:8: BAD_STATUS" in err(p)
-    assert "(S segment at line 4)" in err(p)
+    assert "<stdin>:8: BAD_STATUS" in stderr_of(p)
+    assert "(S segment at line 4)" in stderr_of(p)
 
 
 def test_fatal_error_without_response(mailrig):
-    p = run(mailrig, "parse", "pop3", stdin=b"+OK hi\r\n+OK 1 2")
+    p = cli(mailrig, "parse", "pop3", stdin=b"+OK hi\r\n+OK 1 2")
     assert p.returncode == 1
     last = objects(p)[-1]
     assert list(last) == ["protocol", "error"]
     assert last["error"]["code"] == "UNEXPECTED_EOF"
-    assert "<stdin>:15: UNEXPECTED_EOF" in err(p)
+    assert "<stdin>:15: UNEXPECTED_EOF" in stderr_of(p)
 
 
 def test_limits_are_passed_to_the_parser(mailrig):
-    p = run(mailrig, "parse", "pop3", "--max-line", "10", stdin=b"+OK " + b"x" * 40 + b"\r\n")
+    p = cli(mailrig, "parse", "pop3", "--max-line", "10", stdin=b"+OK " + b"x" * 40 + b"\r\n")
     assert p.returncode == 1
-    assert "LINE_TOO_LONG" in err(p)
+    assert "LINE_TOO_LONG" in stderr_of(p)
 
 
 def test_bad_transcript_reports_line_and_column(mailrig, tmp_path):
-    f = tmp_path / "t.trs"
-    f.write_bytes(b'# mailrig transcript 1\nS "+OK\\r\\n"\nC "a\tb"\n')
-    p = run(mailrig, "parse", "pop3", "--dialogue", str(f))
+    f = put(tmp_path, "t.trs", b'# mailrig transcript 1\nS "+OK\\r\\n"\nC "a\tb"\n')
+    p = cli(mailrig, "parse", "pop3", "--dialogue", str(f))
     assert p.returncode == 2
-    assert f"{f}:3:5: raw control byte 0x09" in err(p)
+    assert f"{f}:3:5: raw control byte 0x09" in stderr_of(p)
     assert p.stdout == b""
 
 
 def test_not_a_transcript(mailrig):
-    p = run(mailrig, "parse", "pop3", "--dialogue", stdin=POP3_RAW)
+    p = cli(mailrig, "parse", "pop3", "--dialogue", stdin=POP3_RAW)
     assert p.returncode == 2
-    assert "<stdin>:1:1: not a mailrig transcript" in err(p)
+    assert "<stdin>:1:1: not a mailrig transcript" in stderr_of(p)
 
 
 def test_transcript_for_another_protocol(mailrig):
-    p = run(mailrig, "parse", "smtp", "--dialogue", stdin=POP3_TRS)
+    p = cli(mailrig, "parse", "smtp", "--dialogue", stdin=POP3_TRS)
     assert p.returncode == 2
-    assert "<stdin>:2:1: this transcript is for protocol 'pop3', not smtp" in err(p)
+    assert "<stdin>:2:1: this transcript is for protocol 'pop3', not smtp" in stderr_of(p)
 
 
 # ------------------------------------------------------------ JSON schema
 
 def test_pop3_schema(mailrig):
-    p = run(mailrig, "parse", "pop3", "--dialogue", stdin=POP3_TRS)
-    assert p.returncode == 0, err(p)
+    p = cli(mailrig, "parse", "pop3", "--dialogue", stdin=POP3_TRS)
+    assert p.returncode == 0, stderr_of(p)
     greet, stat, retr = objects(p)
     assert list(greet) == POP3_KEYS + ["fields", "diagnostics"]
     assert greet["code"] is None and greet["code_kind"] is None
@@ -293,7 +266,7 @@ def test_pop3_schema(mailrig):
 
 
 def test_pop3_streamed_body(mailrig):
-    p = run(mailrig, "parse", "pop3", "--dialogue", "--stream-threshold", "1", stdin=POP3_TRS)
+    p = cli(mailrig, "parse", "pop3", "--dialogue", "--stream-threshold", "1", stdin=POP3_TRS)
     retr = objects(p)[2]
     assert retr["streamed"] is True
     assert "lines" not in retr
@@ -302,8 +275,8 @@ def test_pop3_streamed_body(mailrig):
 
 
 def test_smtp_schema(mailrig):
-    p = run(mailrig, "parse", "smtp", "--dialogue", stdin=SMTP_TRS)
-    assert p.returncode == 0, err(p)
+    p = cli(mailrig, "parse", "smtp", "--dialogue", stdin=SMTP_TRS)
+    assert p.returncode == 0, stderr_of(p)
     greet, ehlo, mail = objects(p)
     for o in (greet, ehlo, mail):
         assert list(o) == SMTP_KEYS
@@ -317,8 +290,8 @@ def test_smtp_schema(mailrig):
 
 def test_strict_adds_diagnostics_only(mailrig):
     raw = b"220 mx\r\n250-a\r\n251 b\r\n"
-    lenient = objects(run(mailrig, "parse", "smtp", stdin=raw))
-    strict = objects(run(mailrig, "parse", "smtp", "--strict", stdin=raw))
+    lenient = objects(cli(mailrig, "parse", "smtp", stdin=raw))
+    strict = objects(cli(mailrig, "parse", "smtp", "--strict", stdin=raw))
     assert lenient[1]["diagnostics"] == []
     d = strict[1]["diagnostics"][0]
     assert list(d) == ["offset", "ref", "message"] and d["ref"].startswith("RFC 5321")
@@ -328,7 +301,7 @@ def test_strict_adds_diagnostics_only(mailrig):
 
 
 def test_invalid_utf8_becomes_replacement_character(mailrig):
-    p = run(mailrig, "parse", "pop3", stdin=b"+OK caf\xc3\xa9 \xff\xe2\x82 ok\r\n")
+    p = cli(mailrig, "parse", "pop3", stdin=b"+OK caf\xc3\xa9 \xff\xe2\x82 ok\r\n")
     assert p.returncode == 0
     o = objects(p)[0]
     assert o["text"] == "caf\u00e9 \ufffd\ufffd ok"
@@ -336,5 +309,5 @@ def test_invalid_utf8_becomes_replacement_character(mailrig):
 
 
 def test_nul_bytes_survive(mailrig):
-    p = run(mailrig, "parse", "pop3", stdin=b"+OK a\x00b\r\n")
+    p = cli(mailrig, "parse", "pop3", stdin=b"+OK a\x00b\r\n")
     assert objects(p)[0]["text"] == "a\x00b"

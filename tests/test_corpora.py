@@ -12,32 +12,14 @@ To refresh an expected file after a reviewed change:
 import glob
 import json
 import os
-import subprocess
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRANSCRIPTS = os.path.join(TOP, "corpora", "transcripts")
-MAILBOX = os.path.join(TOP, "corpora", "mailbox")
+import mailrig_cases as mc
+from mailrig_cases import parse_transcript, protocol_of
 
-
-def mailrig():
-    return os.environ.get("MAILRIG", os.path.join(TOP, "build", "mailrig"))
-
-
-def protocol_of(path):
-    with open(path, "rb") as f:
-        for line in f:
-            if line.startswith(b"# protocol:"):
-                return line.split(b":", 1)[1].strip().decode()
-    raise AssertionError("%s has no '# protocol:' line" % path)
-
-
-def parse(path, *args):
-    proc = subprocess.run([mailrig(), "parse", protocol_of(path), "--dialogue", *args, path],
-                          capture_output=True, timeout=120)
-    return proc.returncode, [json.loads(l) for l in proc.stdout.splitlines()], proc.stderr
-
+TRANSCRIPTS = os.path.join(mc.TOP, "corpora", "transcripts")
+MAILBOX = os.path.join(mc.TOP, "corpora", "mailbox")
 
 TRS = sorted(glob.glob(os.path.join(TRANSCRIPTS, "*.trs")))
 
@@ -48,17 +30,15 @@ def test_there_are_real_transcripts():
 
 
 @pytest.mark.parametrize("path", TRS, ids=[os.path.basename(p) for p in TRS])
-def test_transcript_matches_expected(path):
-    rc, got, err = parse(path)
+def test_transcript_matches_expected(mailrig, path):
+    rc, got, err = parse_transcript(mailrig, path)
     assert rc == 0, err.decode(errors="replace")
     with open(path[:-len(".trs")] + ".expected.jsonl", encoding="utf-8") as f:
         want = [json.loads(l) for l in f if l.strip()]
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want)):
         assert g == w, "response %d differs" % i
-    # Responses tile the server's byte stream with no gap or overlap.
-    for a, b in zip(got, got[1:]):
-        assert a["range"][1] == b["range"][0]
+    mc.assert_ranges_tile(got)
 
 
 # What strict mode rightly reports about the real servers (docs/corpora.md):
@@ -67,9 +47,9 @@ STRICT_EXPECTED = {"imap-dovecot.trs": [("untagged", "empty media type or subtyp
 
 
 @pytest.mark.parametrize("path", TRS, ids=[os.path.basename(p) for p in TRS])
-def test_real_servers_are_clean_in_strict_mode(path):
+def test_real_servers_are_clean_in_strict_mode(mailrig, path):
     """Dovecot and Exim follow the RFCs: strict mode reports only their known quirks."""
-    rc, got, _ = parse(path, "--strict")
+    rc, got, _ = parse_transcript(mailrig, path, "--strict")
     assert rc == 0
     diags = [(r["kind"], d["message"]) for r in got for d in r["diagnostics"]]
     want = STRICT_EXPECTED.get(os.path.basename(path), [])
@@ -77,8 +57,8 @@ def test_real_servers_are_clean_in_strict_mode(path):
     assert len(diags) == len(want)
 
 
-def test_dovecot_retr_bodies_are_the_mailbox():
-    rc, got, _ = parse(os.path.join(TRANSCRIPTS, "pop3-dovecot.trs"))
+def test_dovecot_retr_bodies_are_the_mailbox(mailrig):
+    rc, got, _ = parse_transcript(mailrig, os.path.join(TRANSCRIPTS, "pop3-dovecot.trs"))
     assert rc == 0
     files = sorted(glob.glob(os.path.join(MAILBOX, "*.eml")))
     stat = [r for r in got if r["kind"] == "stat" and r["status"] == "+OK"]

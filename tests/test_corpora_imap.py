@@ -13,14 +13,13 @@ address.  Known differences (Dovecot quirks, the email package's own) are
 listed in the checker and skipped; anything else fails here.
 """
 import importlib.util
-import json
 import os
 import subprocess
 
+import mailrig_cases as mc
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOLS = os.path.join(TOP, "corpora", "tools")
-TRS = os.path.join(TOP, "corpora", "transcripts", "imap-dovecot.trs")
+TOOLS = os.path.join(mc.TOP, "corpora", "tools")
+TRS = os.path.join(mc.TOP, "corpora", "transcripts", "imap-dovecot.trs")
 
 
 def load_checker():
@@ -32,9 +31,7 @@ def load_checker():
 
 
 def parse(mailrig, *args):
-    proc = subprocess.run([mailrig, "parse", "imap", "--dialogue", *args, TRS],
-                          capture_output=True, timeout=120)
-    return proc.returncode, [json.loads(l) for l in proc.stdout.splitlines()], proc.stderr
+    return mc.parse_transcript(mailrig, TRS, *args)
 
 
 def test_mailboxes_are_what_the_generator_makes():
@@ -51,9 +48,7 @@ def test_imap_capture_parses(mailrig):
     assert rc == 0, err.decode(errors="replace")
     assert got[0]["greeting"] is True
     assert got[-1]["kind"] == "tagged" and got[-1]["cmd"] == "LOGOUT"
-    # Responses tile the server's byte stream with no gap or overlap.
-    for a, b in zip(got, got[1:]):
-        assert a["range"][1] == b["range"][0]
+    mc.assert_ranges_tile(got)
     # Every tagged response names the command it completes.
     assert all(r["cmd"] for r in got if r["kind"] == "tagged")
 

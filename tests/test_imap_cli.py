@@ -34,15 +34,14 @@ Both sides run in raw mode without the case's limit options
 either side at a different byte).
 """
 
-import json
-import subprocess
-from pathlib import Path
+import random
 
 import pytest
 
 import mailrig_cases as mc
+from mailrig_cases import cli, objects, stderr_of
 
-IMAP_CASES = sorted((mc.DATA / "imap").glob("*.case")) if (mc.DATA / "imap").is_dir() else []
+IMAP_CASES = sorted((mc.DATA / "imap").glob("*.case"))
 IMAP_TRS = sorted((mc.TOP / "corpora" / "transcripts").glob("imap-*.trs"))
 ROUND_TRIP = IMAP_CASES + IMAP_TRS
 
@@ -53,47 +52,21 @@ HEAD_KEYS = ["protocol", "kind", "type", "tag", "keyword", "number", "cmd", "gre
              "text", "sasl", "range", "literals", "streamed"]
 
 
-def run(mailrig, *args, stdin=b""):
-    return subprocess.run([mailrig, *args], input=stdin, capture_output=True, timeout=120,
-                          env=mc.sanitizer_env())
-
-
-def err(proc):
-    text = proc.stderr.decode("utf-8", "replace")
-    assert mc.sanitizer_report(text) is None, text
-    return text
-
-
-def objects(proc):
-    out = proc.stdout.decode("utf-8")
-    assert out == "" or out.endswith("\n")
-    return [json.loads(line) for line in out.splitlines()]
-
-
-def trs(*lines):
-    """A transcript from (direction, bytes) pairs and metadata strings."""
-    out = [b"# mailrig transcript 1", b"# protocol: imap"]
-    for item in lines:
-        if isinstance(item, str):
-            out.append(item.encode())
-            continue
-        d, data = item
-        esc = "".join(
-            "\\r" if c == 13 else "\\n" if c == 10 else "\\t" if c == 9 else '\\"' if c == 34
-            else "\\\\" if c == 92 else chr(c) if 32 <= c < 127 else "\\x%02x" % c
-            for c in data)
-        out.append(f'{d} "{esc}"'.encode())
-    return b"\n".join(out) + b"\n"
+def trs(*segments):
+    """An IMAP transcript of (direction, bytes) segments."""
+    out = ["# mailrig transcript 1", "# protocol: imap"]
+    out += [f"{d} {mc.quote(data)}" for d, data in segments]
+    return "\n".join(out).encode() + b"\n"
 
 
 # ------------------------------------------------------------ the round trip
 
-def server_bytes(path):
-    data = Path(path).read_bytes()
-    if str(path).endswith(".case"):
+def source(path):
+    """(transcript, mode, expected exit status) of a case file or a capture."""
+    if path.suffix == ".case":
         case = mc.load(path)
         return case.transcript, case.mode, case.exit
-    return data, "dialogue", 0
+    return path.read_bytes(), "dialogue", 0
 
 
 def normalise(objs, drop_greeting):
@@ -112,6 +85,35 @@ def normalise(objs, drop_greeting):
 
 def printable(o):
     return "kind" in o and ("error" not in o or o["error"]["code"] in PRINTABLE_ERRORS)
+
+
+def check_round_trip(mailrig, x):
+    """Steps 1 and 2 for server bytes x; returns (the printable responses
+    of parse(x), P = print(parse(x)))."""
+    parsed = cli(mailrig, "parse", "imap", "-", stdin=x)
+    assert parsed.returncode in (0, 1), stderr_of(parsed)
+    p = cli(mailrig, "parse", "imap", "--print", "-", stdin=x)
+    assert p.returncode in (0, 1), stderr_of(p)
+    P = p.stdout
+
+    # 1. parse(print(x)) == parse(x), printable responses, position keys left out.
+    a_all = objects(parsed)
+    a = [o for o in a_all if printable(o)]
+    drop_greeting = bool(a_all) and not printable(a_all[0])
+    reparsed = cli(mailrig, "parse", "imap", "-", stdin=P)
+    stderr_of(reparsed)
+    b = objects(reparsed)
+    assert all(printable(o) for o in b), "a printed response does not parse back"
+    na, nb = normalise(a, drop_greeting), normalise(b, drop_greeting)
+    assert len(na) == len(nb)
+    for i, (u, v) in enumerate(zip(na, nb)):
+        assert u == v, f"response {i + 1} differs after the round trip"
+
+    # 2. The canonical form is a fixed point.
+    again = cli(mailrig, "parse", "imap", "--print", "-", stdin=P)
+    assert again.stdout == P
+    assert again.returncode == reparsed.returncode
+    return a, P
 
 
 def test_there_are_imap_inputs():
@@ -142,39 +144,15 @@ def round_trip_params():
 
 @pytest.mark.parametrize("path", round_trip_params())
 def test_print_round_trip(mailrig, path):
-    transcript, mode, exit_status = server_bytes(path)
+    transcript, mode, exit_status = source(path)
     if exit_status == 2:
         pytest.skip("a usage or transcript error case: nothing to print")
-    x = mc.server_bytes(transcript)
-
-    parsed = run(mailrig, "parse", "imap", "-", stdin=x)
-    assert parsed.returncode in (0, 1), err(parsed)
-    p = run(mailrig, "parse", "imap", "--print", "-", stdin=x)
-    assert p.returncode in (0, 1), err(p)
-    P = p.stdout
-
-    # 1. parse(print(x)) == parse(x), printable responses, position keys left out.
-    a_all = objects(parsed)
-    a = [o for o in a_all if printable(o)]
-    drop_greeting = bool(a_all) and not printable(a_all[0])
-    reparsed = run(mailrig, "parse", "imap", "-", stdin=P)
-    err(reparsed)
-    b = objects(reparsed)
-    assert all(printable(o) for o in b), "a printed response does not parse back"
-    na, nb = normalise(a, drop_greeting), normalise(b, drop_greeting)
-    assert len(na) == len(nb)
-    for i, (u, v) in enumerate(zip(na, nb)):
-        assert u == v, f"response {i + 1} differs after the round trip"
-
-    # 2. The canonical form is a fixed point.
-    again = run(mailrig, "parse", "imap", "--print", "-", stdin=P)
-    assert again.stdout == P
-    assert again.returncode == reparsed.returncode
+    _, P = check_round_trip(mailrig, mc.server_bytes(transcript))
 
     # 3. Commands do not change what is printed.
     if mode == "dialogue":
-        d = run(mailrig, "parse", "imap", "--dialogue", "--print", "-", stdin=transcript)
-        err(d)
+        d = cli(mailrig, "parse", "imap", "--dialogue", "--print", "-", stdin=transcript)
+        stderr_of(d)
         assert d.stdout == P
 
 
@@ -194,7 +172,6 @@ class Gen:
              b"BADCHARSET (UTF-8 {5+}\r\nKOI-8)"]
 
     def __init__(self, seed):
-        import random
         self.r = random.Random(seed)
 
     def sp(self):
@@ -253,20 +230,8 @@ class Gen:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_print_round_trip_generated(mailrig, seed):
-    x = Gen(seed).stream(300)
-    a_all = objects(run(mailrig, "parse", "imap", "-", stdin=x))
-    p = run(mailrig, "parse", "imap", "--print", "-", stdin=x)
-    err(p)
-    P = p.stdout
-    a = [o for o in a_all if printable(o)]
+    a, _ = check_round_trip(mailrig, Gen(seed).stream(300))
     assert len(a) > 200  # the generator mostly makes whole responses
-    drop_greeting = bool(a_all) and not printable(a_all[0])
-    b = objects(run(mailrig, "parse", "imap", "-", stdin=P))
-    na, nb = normalise(a, drop_greeting), normalise(b, drop_greeting)
-    assert len(na) == len(nb)
-    for i, (u, v) in enumerate(zip(na, nb)):
-        assert u == v, f"response {i + 1} differs after the round trip"
-    assert run(mailrig, "parse", "imap", "--print", "-", stdin=P).stdout == P
 
 
 def test_print_canonical_form(mailrig):
@@ -277,8 +242,8 @@ def test_print_canonical_form(mailrig):
          b"+\r\n"
          b"a1 ok\r\n"
          b"a2 NO [ALERT]\r\n")
-    p = run(mailrig, "parse", "imap", "--print", stdin=x)
-    assert p.returncode == 1, err(p)  # ENVELOPE NIL is a BAD_FIELD: printed all the same
+    p = cli(mailrig, "parse", "imap", "--print", stdin=x)
+    assert p.returncode == 1, stderr_of(p)  # ENVELOPE NIL is a BAD_FIELD: printed all the same
     assert p.stdout == (
         b"* OK [CAPABILITY IMAP4rev1  IDLE] hello \r\n"
         b"* 12 FETCH (FLAGS (\\Seen \\Answered) BODY[HEADER.FIELDS (From)]<0> {5}\r\n"
@@ -291,8 +256,8 @@ def test_print_canonical_form(mailrig):
 
 def test_print_keeps_literal_forms(mailrig):
     x = b"* 1 FETCH (BINARY[1] ~{3}\r\na\x00b RFC822.TEXT {2+}\r\nhi BODY[] {0}\r\n)\r\n"
-    p = run(mailrig, "parse", "imap", "--print", stdin=x)
-    assert p.returncode == 0, err(p)
+    p = cli(mailrig, "parse", "imap", "--print", stdin=x)
+    assert p.returncode == 0, stderr_of(p)
     assert p.stdout == x
 
 
@@ -300,19 +265,20 @@ def test_print_streamed_literal_is_an_error(mailrig):
     x = (b"* OK hi\r\n"
          b"* 1 FETCH (BODY[] {20}\r\n01234567890123456789)\r\n"
          b"a1 OK done\r\n")
-    p = run(mailrig, "parse", "imap", "--print", "--stream-threshold", "10", stdin=x)
+    p = cli(mailrig, "parse", "imap", "--print", "--stream-threshold", "10", stdin=x)
     assert p.returncode == 1
-    assert "<stdin>:9: cannot print this response in wire form: a literal was streamed" in err(p)
+    assert ("<stdin>:9: cannot print this response in wire form: a literal was streamed"
+            in stderr_of(p))
     assert p.stdout == b"* OK hi\r\na1 OK done\r\n"
-    p = run(mailrig, "parse", "imap", "--print", stdin=x)
+    p = cli(mailrig, "parse", "imap", "--print", stdin=x)
     assert p.returncode == 0 and p.stdout == x
 
 
 def test_print_leaves_out_bad_syntax(mailrig):
     x = b"* OK hi\r\n* 1 FETCH (UID 1\r\na1 OK done\r\n"
-    p = run(mailrig, "parse", "imap", "--print", stdin=x)
+    p = cli(mailrig, "parse", "imap", "--print", stdin=x)
     assert p.returncode == 1
-    assert "<stdin>:25: BAD_SYNTAX" in err(p)  # where the "(" should have closed
+    assert "<stdin>:25: BAD_SYNTAX" in stderr_of(p)  # where the "(" should have closed
     assert p.stdout == b"* OK hi\r\na1 OK done\r\n"
 
 
@@ -324,8 +290,8 @@ def test_imap_schema(mailrig):
          b"* X-NEW a \"b\" (c)\r\n"
          b"+ Ready\r\n"
          b"a1 NO [TRYCREATE] no\r\n")
-    p = run(mailrig, "parse", "imap", stdin=x)
-    assert p.returncode == 0, err(p)
+    p = cli(mailrig, "parse", "imap", stdin=x)
+    assert p.returncode == 0, stderr_of(p)
     ok, fetch, other, cont, tagged = objects(p)
     assert list(ok) == HEAD_KEYS + ["data", "diagnostics"]
     assert ok["code"] == {"kind": "UIDNEXT", "name": "UIDNEXT", "args": "4392", "number": 4392}
@@ -348,8 +314,8 @@ def test_imap_schema(mailrig):
 def test_value_tree_json(mailrig):
     x = (b"* X-TREE NIL 18446744073709551615 BODY[1 (A)]<5> {3+}\r\nabc "
          b"~{1}\r\nz \"q\\\"\" ()\r\n")
-    p = run(mailrig, "parse", "imap", stdin=x)
-    assert p.returncode == 0, err(p)
+    p = cli(mailrig, "parse", "imap", stdin=x)
+    assert p.returncode == 0, stderr_of(p)
     (o,) = objects(p)
     assert o["literals"] == 2
     assert o["values"] == [
@@ -365,8 +331,8 @@ def test_value_tree_json(mailrig):
 
 def test_streamed_literal_json(mailrig):
     x = b"* 1 FETCH (BODY[] {20}\r\n01234567890123456789)\r\n"
-    p = run(mailrig, "parse", "imap", "--stream-threshold", "8", "--chunk", "7", stdin=x)
-    assert p.returncode == 0, err(p)
+    p = cli(mailrig, "parse", "imap", "--stream-threshold", "8", "--chunk", "7", stdin=x)
+    assert p.returncode == 0, stderr_of(p)
     (o,) = objects(p)
     assert o["literals"] == 1 and o["streamed"] == 1
     assert list(o)[13:16] == ["streamed", "chunks", "data"]
@@ -376,17 +342,17 @@ def test_streamed_literal_json(mailrig):
 
 def test_max_depth_and_items(mailrig):
     deep = b"* X " + b"(" * 5 + b")" * 5 + b"\r\n"
-    p = run(mailrig, "parse", "imap", "--max-depth", "3", stdin=deep)
+    p = cli(mailrig, "parse", "imap", "--max-depth", "3", stdin=deep)
     assert p.returncode == 1
-    assert "TOO_DEEP" in err(p)
+    assert "TOO_DEEP" in stderr_of(p)
     assert objects(p)[0]["error"]["code"] == "TOO_DEEP"
-    assert run(mailrig, "parse", "imap", "--max-depth", "5", stdin=deep).returncode == 0
+    assert cli(mailrig, "parse", "imap", "--max-depth", "5", stdin=deep).returncode == 0
 
     many = b"* SEARCH 1 2 3 4 5 6\r\n"
-    p = run(mailrig, "parse", "imap", "--max-items", "4", stdin=many)
+    p = cli(mailrig, "parse", "imap", "--max-items", "4", stdin=many)
     assert p.returncode == 1
-    assert "TOO_MANY_ITEMS" in err(p)
-    assert run(mailrig, "parse", "imap", "--max-items", "6", stdin=many).returncode == 0
+    assert "TOO_MANY_ITEMS" in stderr_of(p)
+    assert cli(mailrig, "parse", "imap", "--max-items", "6", stdin=many).returncode == 0
 
 
 # ------------------------------------------------------------ dialogue mode
@@ -395,28 +361,34 @@ def cmds(objs):
     return [(o["tag"], o["cmd"]) for o in objs if o.get("kind") == "tagged"]
 
 
+def dialogue(mailrig, *segments):
+    """The JSON of `mailrig parse imap --dialogue` over trs(*segments),
+    which must exit 0."""
+    p = cli(mailrig, "parse", "imap", "--dialogue", stdin=trs(*segments))
+    assert p.returncode == 0, stderr_of(p)
+    return objects(p)
+
+
 def test_dialogue_skips_synchronizing_literal(mailrig):
-    t = trs(("S", b"* OK hi\r\n"),
-            ("C", b"a1 APPEND INBOX {11}\r\n"),
-            ("S", b"+ Ready\r\n"),
-            ("C", b"b2 NOOP x\r\n {4}\r\n"),  # literal data that looks like a command
-            ("S", b"+ go\r\n"),
-            ("C", b"c3 X\r\n"),
-            ("S", b"a1 OK appended\r\n"))
-    p = run(mailrig, "parse", "imap", "--dialogue", stdin=t)
-    assert p.returncode == 0, err(p)
-    assert cmds(objects(p)) == [("a1", "APPEND")]
+    objs = dialogue(mailrig,
+                    ("S", b"* OK hi\r\n"),
+                    ("C", b"a1 APPEND INBOX {11}\r\n"),
+                    ("S", b"+ Ready\r\n"),
+                    ("C", b"b2 NOOP x\r\n {4}\r\n"),  # literal data that looks like a command
+                    ("S", b"+ go\r\n"),
+                    ("C", b"c3 X\r\n"),
+                    ("S", b"a1 OK appended\r\n"))
+    assert cmds(objs) == [("a1", "APPEND")]
 
 
 def test_dialogue_refused_literal_is_not_sent(mailrig):
-    t = trs(("S", b"* OK hi\r\n"),
-            ("C", b"a1 APPEND INBOX {99}\r\n"),
-            ("S", b"a1 NO [TOOBIG] too big\r\n"),
-            ("C", b"a2 NOOP\r\n"),
-            ("S", b"a2 OK done\r\n"))
-    p = run(mailrig, "parse", "imap", "--dialogue", stdin=t)
-    assert p.returncode == 0, err(p)
-    assert cmds(objects(p)) == [("a1", "APPEND"), ("a2", "NOOP")]
+    objs = dialogue(mailrig,
+                    ("S", b"* OK hi\r\n"),
+                    ("C", b"a1 APPEND INBOX {99}\r\n"),
+                    ("S", b"a1 NO [TOOBIG] too big\r\n"),
+                    ("C", b"a2 NOOP\r\n"),
+                    ("S", b"a2 OK done\r\n"))
+    assert cmds(objs) == [("a1", "APPEND"), ("a2", "NOOP")]
 
 
 def test_dialogue_nonsync_literals_split_anywhere(mailrig):
@@ -425,34 +397,31 @@ def test_dialogue_nonsync_literals_split_anywhere(mailrig):
         t = trs(("S", b"* OK hi\r\n"),
                 ("C", client[:cut]), ("C", client[cut:]),
                 ("S", b"a1 OK in\r\na2 OK done\r\n"))
-        p = run(mailrig, "parse", "imap", "--dialogue", stdin=t)
-        assert p.returncode == 0, (cut, err(p))
+        p = cli(mailrig, "parse", "imap", "--dialogue", stdin=t)
+        assert p.returncode == 0, (cut, stderr_of(p))
         assert cmds(objects(p)) == [("a1", "LOGIN"), ("a2", "UID FETCH")], cut
 
 
 def test_dialogue_literal8_and_long_line(mailrig):
-    t = trs(("S", b"* OK hi\r\n"),
-            ("C", b"a1 APPEND INBOX " + b"x" * 5000 + b" ~{3+}\r\nq\r\n\r\n"),
-            ("C", b"a2 NOOP\r\n"),
-            ("S", b"a1 OK done\r\na2 OK done\r\n"))
-    p = run(mailrig, "parse", "imap", "--dialogue", stdin=t)
-    assert p.returncode == 0, err(p)
-    assert cmds(objects(p)) == [("a1", "APPEND"), ("a2", "NOOP")]
+    objs = dialogue(mailrig,
+                    ("S", b"* OK hi\r\n"),
+                    ("C", b"a1 APPEND INBOX " + b"x" * 5000 + b" ~{3+}\r\nq\r\n\r\n"),
+                    ("C", b"a2 NOOP\r\n"),
+                    ("S", b"a1 OK done\r\na2 OK done\r\n"))
+    assert cmds(objs) == [("a1", "APPEND"), ("a2", "NOOP")]
 
 
 def test_dialogue_sasl_and_idle(mailrig):
-    t = trs(("S", b"* OK hi\r\n"),
-            ("C", b"a1 AUTHENTICATE PLAIN\r\n"),
-            ("S", b"+ \r\n"),
-            ("C", b"AGZyZWQAc2VjcmV0\r\n"),
-            ("S", b"a1 OK authenticated\r\n"),
-            ("C", b"a2 IDLE\r\n"),
-            ("S", b"+ idling\r\n* 4 EXISTS\r\n"),
-            ("C", b"DONE\r\n"),
-            ("S", b"a2 OK IDLE terminated\r\n"))
-    p = run(mailrig, "parse", "imap", "--dialogue", stdin=t)
-    assert p.returncode == 0, err(p)
-    objs = objects(p)
+    objs = dialogue(mailrig,
+                    ("S", b"* OK hi\r\n"),
+                    ("C", b"a1 AUTHENTICATE PLAIN\r\n"),
+                    ("S", b"+ \r\n"),
+                    ("C", b"AGZyZWQAc2VjcmV0\r\n"),
+                    ("S", b"a1 OK authenticated\r\n"),
+                    ("C", b"a2 IDLE\r\n"),
+                    ("S", b"+ idling\r\n* 4 EXISTS\r\n"),
+                    ("C", b"DONE\r\n"),
+                    ("S", b"a2 OK IDLE terminated\r\n"))
     assert cmds(objs) == [("a1", "AUTHENTICATE"), ("a2", "IDLE")]
     assert objs[1]["kind"] == "continuation" and objs[1]["sasl"] == ""
     assert objs[4]["sasl"] is None  # "+ idling" answers IDLE, not a SASL challenge
@@ -462,17 +431,17 @@ def test_dialogue_chunking_does_not_change_output(mailrig):
     t = trs(("S", b"* OK hi\r\n"),
             ("C", b"a1 FETCH 1 BODY[]\r\n"),
             ("S", b"* 1 FETCH (BODY[] {12}\r\nhello\r\nworld)\r\na1 OK done\r\n"))
-    whole = run(mailrig, "parse", "imap", "--dialogue", stdin=t)
-    assert whole.returncode == 0, err(whole)
+    whole = cli(mailrig, "parse", "imap", "--dialogue", stdin=t)
+    assert whole.returncode == 0, stderr_of(whole)
     for n in ("1", "3", "17"):
-        assert run(mailrig, "parse", "imap", "--dialogue", "--chunk", n, stdin=t).stdout == \
+        assert cli(mailrig, "parse", "imap", "--dialogue", "--chunk", n, stdin=t).stdout == \
             whole.stdout
 
 
 # ------------------------------------------------------------ command line
 
 def test_help_mentions_imap(mailrig):
-    p = run(mailrig, "parse", "--help")
+    p = cli(mailrig, "parse", "--help")
     assert p.returncode == 0
     for word in (b"pop3|smtp|imap", b"--print", b"--max-depth", b"--max-items"):
         assert word in p.stdout
@@ -480,60 +449,59 @@ def test_help_mentions_imap(mailrig):
 
 @pytest.mark.parametrize("proto", ["pop3", "smtp"])
 def test_print_is_for_imap_only(mailrig, proto):
-    p = run(mailrig, "parse", proto, "--print", stdin=b"+OK hi\r\n")
+    p = cli(mailrig, "parse", proto, "--print", stdin=b"+OK hi\r\n")
     assert p.returncode == 2
-    assert f"--print is for imap only, not {proto}" in err(p)
+    assert f"--print is for imap only, not {proto}" in stderr_of(p)
     assert p.stdout == b""
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--max-depth"], "--max-depth needs a value"),
-    (["--max-depth", "0"], "not a positive size"),
-    (["--max-items", "x"], "not a positive size"),
-    (["--print=1"], "--print takes no value"),
+    (["imap", "--max-depth"], "--max-depth needs a value"),
+    (["imap", "--max-depth", "0"], "not a positive size"),
+    (["imap", "--max-items", "x"], "not a positive size"),
+    (["imap", "--print=1"], "--print takes no value"),
     (["IMAP"], "unknown protocol 'IMAP'"),
 ])
 def test_imap_usage_errors(mailrig, args, msg):
-    argv = ["parse", *args] if args == ["IMAP"] else ["parse", "imap", *args]
-    p = run(mailrig, *argv, stdin=b"* OK hi\r\n")
+    p = cli(mailrig, "parse", *args, stdin=b"* OK hi\r\n")
     assert p.returncode == 2
-    assert msg in err(p)
+    assert msg in stderr_of(p)
     assert p.stdout == b""
 
 
 def test_missing_protocol_names_imap(mailrig):
-    p = run(mailrig, "parse")
+    p = cli(mailrig, "parse")
     assert p.returncode == 2
-    assert "pop3, smtp or imap" in err(p)
+    assert "pop3, smtp or imap" in stderr_of(p)
 
 
 def test_imap_transcript_for_another_protocol(mailrig):
     t = b'# mailrig transcript 1\n# protocol: imap\nS "* OK hi\\r\\n"\n'
-    p = run(mailrig, "parse", "pop3", "--dialogue", stdin=t)
+    p = cli(mailrig, "parse", "pop3", "--dialogue", stdin=t)
     assert p.returncode == 2
-    assert "this transcript is for protocol 'imap', not pop3" in err(p)
-    assert run(mailrig, "parse", "imap", "--dialogue", stdin=t).returncode == 0
+    assert "this transcript is for protocol 'imap', not pop3" in stderr_of(p)
+    assert cli(mailrig, "parse", "imap", "--dialogue", stdin=t).returncode == 0
 
 
 def test_imap_exit_statuses(mailrig):
-    assert run(mailrig, "parse", "imap", stdin=b"").returncode == 0
-    p = run(mailrig, "parse", "imap", stdin=b"* OK hi\r\n* 1 FETCH (BODY[] {10}\r\nabc")
+    assert cli(mailrig, "parse", "imap", stdin=b"").returncode == 0
+    p = cli(mailrig, "parse", "imap", stdin=b"* OK hi\r\n* 1 FETCH (BODY[] {10}\r\nabc")
     assert p.returncode == 1
     last = objects(p)[-1]
     assert list(last) == ["protocol", "error"]
     assert last["error"]["code"] == "UNEXPECTED_EOF"
-    assert "<stdin>:" in err(p) and "UNEXPECTED_EOF" in err(p)
+    assert "<stdin>:" in stderr_of(p) and "UNEXPECTED_EOF" in stderr_of(p)
     # The same with --print: nothing on stdout for the cut response.
-    p = run(mailrig, "parse", "imap", "--print", stdin=b"* OK hi\r\n* 1 FETCH (BODY[] {10}\r\nabc")
+    p = cli(mailrig, "parse", "imap", "--print", stdin=b"* OK hi\r\n* 1 FETCH (BODY[] {10}\r\nabc")
     assert p.returncode == 1 and p.stdout == b"* OK hi\r\n"
 
 
 def test_bad_field_is_reported_and_parsing_goes_on(mailrig):
     x = b"* OK hi\r\n* 1 FETCH UID\r\na1 OK done\r\n"
-    p = run(mailrig, "parse", "imap", stdin=x)
+    p = cli(mailrig, "parse", "imap", stdin=x)
     assert p.returncode == 1
     greet, bad, done = objects(p)
     assert bad["error"]["code"] == "BAD_FIELD" and bad["data"] is None
     assert bad["values"] == [{"atom": "UID"}]
     assert done["tag"] == "a1"
-    assert "<stdin>:" in err(p) and "BAD_FIELD" in err(p)
+    assert "<stdin>:" in stderr_of(p) and "BAD_FIELD" in stderr_of(p)

@@ -68,6 +68,7 @@ IMAP_MAILBOX = os.path.join(CORPORA, "mailbox-imap")
 OUT_DIR = os.path.join(CORPORA, "transcripts")
 
 USER, PASSWORD = "alice", "secret"
+T0 = 1709283600            # 2024-03-01 09:00:00 UTC: UIDVALIDITY, mail times
 IO_TIMEOUT = 30.0          # any single wait for the server
 START_TIMEOUT = 15.0       # server start-up
 
@@ -610,32 +611,24 @@ class Server:
             self.logfile = None
 
 
-class Dovecot(Server):
-    """Dovecot 2.3 in the foreground (dovecot -F) with only POP3 listening.
-    Mail is a Maildir holding the corpus; its dovecot-uidlist is written
-    here with a fixed UIDVALIDITY so that UIDL answers are the same on
-    every capture."""
-    name = "dovecot"
-    UIDVALIDITY = 1709283600   # 2024-03-01 09:00:00 UTC
+class DovecotServer(Server):
+    """Dovecot 2.3 in the foreground (dovecot -F) in its own directory,
+    listening for one protocol only, with one user whose mail is a
+    Maildir there.  A subclass writes the mail, then calls
+    write_account()."""
+    PROTOCOL = PACKAGE = None
 
-    def __init__(self, tmp, messages):
+    def __init__(self, tmp, name):
         super().__init__(tmp)
-        self.messages = messages
-        self.dir = os.path.join(tmp, "dovecot")
+        self.name = name
+        self.dir = os.path.join(tmp, name)
         os.makedirs(self.dir)
         mail = pwd.getpwnam("nobody")      # mail is read as this user
         self.mail_uid, self.mail_gid = mail.pw_uid, mail.pw_gid
         self.maildir = os.path.join(self.dir, "Maildir")
-        for sub in ("cur", "new", "tmp"):
-            os.makedirs(os.path.join(self.maildir, sub))
-        uidlist = ["3 V%d N%d" % (self.UIDVALIDITY, len(messages) + 1)]
-        for uid, (_, data) in enumerate(messages, 1):
-            base = "%d.M%dP1.mailrig" % (1709283600 + uid, uid)
-            with open(os.path.join(self.maildir, "cur", base + ":2,"), "wb") as f:
-                f.write(data)
-            uidlist.append("%d :%s" % (uid, base))
-        with open(os.path.join(self.maildir, "dovecot-uidlist"), "w") as f:
-            f.write("\n".join(uidlist) + "\n")
+
+    def write_account(self):
+        """Give the Maildir to the mail user; write the passwd-file."""
         for root, dirs, files in os.walk(self.maildir):
             for p in [root] + [os.path.join(root, x) for x in files]:
                 os.chown(p, self.mail_uid, self.mail_gid)
@@ -645,14 +638,18 @@ class Dovecot(Server):
                     % (USER, PASSWORD, self.mail_uid, self.mail_gid, self.dir))
         os.chmod(os.path.join(self.dir, "passwd"), 0o644)
 
+    def settings(self):
+        """Configuration lines of the subclass, after mail_location."""
+        return ""
+
     def configure(self):
-        d = self.dir
+        d, p = self.dir, self.PROTOCOL
         conf = """\
 # Throwaway configuration written by corpora/tools/capture.py.
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-protocols = pop3
+protocols = {p}
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
@@ -668,16 +665,16 @@ userdb {{
   args = {d}/passwd
 }}
 mail_location = maildir:{d}/Maildir
-service pop3-login {{
-  inet_listener pop3 {{
+{settings}service {p}-login {{
+  inet_listener {p} {{
     address = 127.0.0.1
     port = {port}
   }}
-  inet_listener pop3s {{
+  inet_listener {p}s {{
     port = 0
   }}
 }}
-""".format(d=d, port=self.port)
+""".format(d=d, p=p, port=self.port, settings=self.settings())
         with open(os.path.join(d, "dovecot.conf"), "w") as f:
             f.write(conf)
 
@@ -688,9 +685,31 @@ service pop3-login {{
         v = subprocess.run(["dovecot", "--version"], capture_output=True,
                            text=True).stdout.split()   # "2.3.19.1 (9b53102964)"
         build = " build %s;" % v[1].strip("()") if len(v) > 1 else ""
-        return "dovecot %s (%s %s package dovecot-pop3d %s), 127.0.0.1" % (
+        return "dovecot %s (%s %s package %s %s), 127.0.0.1" % (
             v[0] if v else "unknown", build.strip(), debian_release(),
-            dpkg_version("dovecot-pop3d"))
+            self.PACKAGE, dpkg_version(self.PACKAGE))
+
+
+class Dovecot(DovecotServer):
+    """Dovecot for POP3: the Maildir holds the corpus; its dovecot-uidlist
+    is written here with a fixed UIDVALIDITY so that UIDL answers are the
+    same on every capture."""
+    PROTOCOL, PACKAGE = "pop3", "dovecot-pop3d"
+
+    def __init__(self, tmp, messages):
+        super().__init__(tmp, "dovecot")
+        self.messages = messages
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(self.maildir, sub))
+        uidlist = ["3 V%d N%d" % (T0, len(messages) + 1)]
+        for uid, (_, data) in enumerate(messages, 1):
+            base = "%d.M%dP1.mailrig" % (T0 + uid, uid)
+            with open(os.path.join(self.maildir, "cur", base + ":2,"), "wb") as f:
+                f.write(data)
+            uidlist.append("%d :%s" % (uid, base))
+        with open(os.path.join(self.maildir, "dovecot-uidlist"), "w") as f:
+            f.write("\n".join(uidlist) + "\n")
+        self.write_account()
 
 
 def mutf7(name):
@@ -725,29 +744,22 @@ class ImapFolder:
         self.special_use = special_use
 
 
-class DovecotImap(Server):
-    """Dovecot 2.3 in the foreground with only IMAP listening, one user,
-    and a Maildir++ of several folders written here: each folder's
-    dovecot-uidlist fixes its UIDVALIDITY and the UIDs, the file names
-    carry the flags (and dovecot-keywords the keyword letters), the
-    files' mtimes are the INTERNALDATEs, and TZ is fixed for Dovecot, so
-    that every capture sends the same bytes (see docs/corpora.md for what
-    still changes).  Quota (maildir backend) and ACL (vfile, no ACL files:
-    the owner has every right) plugins are on, for GETQUOTAROOT and
-    MYRIGHTS."""
-    name = "dovecot-imap"
+class DovecotImap(DovecotServer):
+    """Dovecot for IMAP, with a Maildir++ of several folders written here:
+    each folder's dovecot-uidlist fixes its UIDVALIDITY and the UIDs, the
+    file names carry the flags (and dovecot-keywords the keyword letters),
+    the files' mtimes are the INTERNALDATEs, and TZ is fixed for Dovecot,
+    so that every capture sends the same bytes (see docs/corpora.md for
+    what still changes).  Quota (maildir backend) and ACL (vfile, no ACL
+    files: the owner has every right) plugins are on, for GETQUOTAROOT
+    and MYRIGHTS."""
+    PROTOCOL, PACKAGE = "imap", "dovecot-imapd"
     TZ = "<+0530>-5:30"       # POSIX TZ for UTC+05:30: INTERNALDATE "... +0530"
     KEYWORDS = ["$Forwarded", "$MDNSent", "$Label1"]   # Maildir letters a, b, c
 
     def __init__(self, tmp, folders, subdir="dovecot-imap"):
-        super().__init__(tmp)
-        self.name = subdir
+        super().__init__(tmp, subdir)
         self.folders = folders
-        self.dir = os.path.join(tmp, subdir)
-        os.makedirs(self.dir)
-        mail = pwd.getpwnam("nobody")
-        self.mail_uid, self.mail_gid = mail.pw_uid, mail.pw_gid
-        self.maildir = os.path.join(self.dir, "Maildir")
         for folder in folders:
             path = self.maildir if folder.name == "INBOX" else os.path.join(
                 self.maildir, "." + mutf7(folder.name).replace("/", "."))
@@ -766,42 +778,15 @@ class DovecotImap(Server):
                 f.write("\n".join(uidlist) + "\n")
             with open(os.path.join(path, "dovecot-keywords"), "w") as f:
                 f.write("".join("%d %s\n" % kv for kv in enumerate(self.KEYWORDS)))
-        for root, dirs, files in os.walk(self.maildir):
-            for p in [root] + [os.path.join(root, x) for x in files]:
-                os.chown(p, self.mail_uid, self.mail_gid)
-        with open(os.path.join(self.dir, "passwd"), "w") as f:
-            f.write("%s:{PLAIN}%s:%d:%d::%s::\n"
-                    % (USER, PASSWORD, self.mail_uid, self.mail_gid, self.dir))
-        os.chmod(os.path.join(self.dir, "passwd"), 0o644)
+        self.write_account()
 
     def env(self):
         return dict(os.environ, TZ=self.TZ)
 
-    def configure(self):
-        d = self.dir
+    def settings(self):
         boxes = "".join("  mailbox \"%s\" {\n    special_use = %s\n  }\n" % (f.name, f.special_use)
                         for f in self.folders if f.special_use)
-        conf = """\
-# Throwaway configuration written by corpora/tools/capture.py.
-base_dir = {d}/run
-state_dir = {d}/state
-log_path = {d}/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-first_valid_uid = 1
-first_valid_gid = 1
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN {d}/passwd
-}}
-userdb {{
-  driver = passwd-file
-  args = {d}/passwd
-}}
-mail_location = maildir:{d}/Maildir
+        return """\
 mail_plugins = quota acl
 namespace inbox {{
   inbox = yes
@@ -815,29 +800,7 @@ plugin {{
 protocol imap {{
   mail_plugins = quota acl imap_quota imap_acl
 }}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-""".format(d=d, port=self.port, boxes=boxes)
-        with open(os.path.join(d, "dovecot.conf"), "w") as f:
-            f.write(conf)
-
-    def command(self):
-        return ["dovecot", "-F", "-c", os.path.join(self.dir, "dovecot.conf")]
-
-    def version(self):
-        v = subprocess.run(["dovecot", "--version"], capture_output=True,
-                           text=True).stdout.split()
-        build = " build %s;" % v[1].strip("()") if len(v) > 1 else ""
-        return "dovecot %s (%s %s package dovecot-imapd %s), 127.0.0.1" % (
-            v[0] if v else "unknown", build.strip(), debian_release(),
-            dpkg_version("dovecot-imapd"))
+""".format(boxes=boxes)
 
 
 class Exim(Server):
@@ -1177,30 +1140,35 @@ def inbox_uid(n):
     return n if n <= 10 else 10 + (n - 10) * 7
 
 
+def inbox_folder(messages, uid_of=inbox_uid):
+    """INBOX: message n has UID uid_of(n), the flags INBOX_FLAGS give, and
+    an INTERNALDATE 3913 s after the one before."""
+    return ImapFolder("INBOX", T0, [
+        (name, data, uid_of(n), INBOX_FLAGS[(n - 1) % len(INBOX_FLAGS)], T0 + n * 3913)
+        for n, (name, data) in enumerate(messages, 1)])
+
+
 def imap_folders(inbox, archive):
     """The folders of the committed capture: INBOX holds the IMAP set,
     Archive the POP3 set, the rest are (nearly) empty and there for their
     names, hierarchy and special uses."""
-    t0 = 1709283600      # 2024-03-01 09:00:00 UTC
     return [
-        ImapFolder("INBOX", t0, [
-            (name, data, inbox_uid(n), INBOX_FLAGS[(n - 1) % len(INBOX_FLAGS)],
-             t0 + n * 3913) for n, (name, data) in enumerate(inbox, 1)]),
-        ImapFolder("Archive", t0 + 1, [
-            (name, data, n, "S", t0 - 86400 * 30 + n * 3600)
+        inbox_folder(inbox),
+        ImapFolder("Archive", T0 + 1, [
+            (name, data, n, "S", T0 - 86400 * 30 + n * 3600)
             for n, (name, data) in enumerate(archive, 1)], "\\Archive"),
-        ImapFolder("Archive/2024", t0 + 2),
-        ImapFolder("Drafts", t0 + 3, special_use="\\Drafts"),
-        ImapFolder("Sent", t0 + 4, [
-            (name, data, n, "S", t0 + n * 60) for n, (name, data) in enumerate(archive[:3], 1)],
+        ImapFolder("Archive/2024", T0 + 2),
+        ImapFolder("Drafts", T0 + 3, special_use="\\Drafts"),
+        ImapFolder("Sent", T0 + 4, [
+            (name, data, n, "S", T0 + n * 60) for n, (name, data) in enumerate(archive[:3], 1)],
             "\\Sent"),
-        ImapFolder("Trash", t0 + 5, special_use="\\Trash"),
-        ImapFolder("Junk", t0 + 6, special_use="\\Junk"),
-        ImapFolder("Entwürfe", t0 + 7),
-        ImapFolder("日本語", t0 + 8),
-        ImapFolder('Say "hi"', t0 + 9),
-        ImapFolder("Old Mail", t0 + 10),
-        ImapFolder("Q&A", t0 + 11),
+        ImapFolder("Trash", T0 + 5, special_use="\\Trash"),
+        ImapFolder("Junk", T0 + 6, special_use="\\Junk"),
+        ImapFolder("Entwürfe", T0 + 7),
+        ImapFolder("日本語", T0 + 8),
+        ImapFolder('Say "hi"', T0 + 9),
+        ImapFolder("Old Mail", T0 + 10),
+        ImapFolder("Q&A", T0 + 11),
     ]
 
 
@@ -1244,6 +1212,20 @@ def check_fetch_meta(untagged, folder, added=0):
 
 
 FETCH_META = b"FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+
+
+def fetch_whole_folder(c, tr, folder):
+    """FETCH_META, then every BODY[HEADER] and every BODY[] of the
+    selected folder, each checked against its files."""
+    tr.note(FETCH_META.decode())
+    got, _ = c.cmd(FETCH_META)
+    check_fetch_meta(got, folder)
+    tr.note("FETCH 1:* BODY.PEEK[HEADER]")
+    got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[HEADER]")
+    check_fetch_bodies(got, folder, b"BODY[HEADER]", lambda d: as_imap_served(header_of(d)))
+    tr.note("FETCH 1:* BODY.PEEK[]")
+    got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[]")
+    check_fetch_bodies(got, folder, b"BODY[]", as_imap_served)
 
 
 def imap_full(folders, server_port, append_msgs):
@@ -1317,15 +1299,7 @@ def imap_full(folders, server_port, append_msgs):
         sel, _ = c.cmd(b"SELECT INBOX")
         if b"* %d EXISTS\r\n" % n_inbox not in sel:
             raise CaptureError("SELECT: %r" % sel)
-        tr.note("FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
-        got, _ = c.cmd(FETCH_META)
-        check_fetch_meta(got, inbox)
-        tr.note("FETCH 1:* BODY.PEEK[HEADER]")
-        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[HEADER]")
-        check_fetch_bodies(got, inbox, b"BODY[HEADER]", lambda d: as_imap_served(header_of(d)))
-        tr.note("FETCH 1:* BODY.PEEK[]")
-        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[]")
-        check_fetch_bodies(got, inbox, b"BODY[]", as_imap_served)
+        fetch_whole_folder(c, tr, inbox)
         tr.note("sections, partial fetches, BINARY (RFC 3516, literal8 for the NUL), "
                 "BODY, RFC822.*, PREVIEW (RFC 8970), CHANGEDSINCE (RFC 7162)")
         c.cmd(b"FETCH 2 (BODY.PEEK[1.2.1] BODY.PEEK[1.2.2.MIME] BODY.PEEK[2]<0.100> "
@@ -1421,15 +1395,7 @@ def imap_bench(folder):
         c.cmd(b'LIST "" "*"')
         c.cmd(b"STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN)")
         c.cmd(b"SELECT INBOX")
-        tr.note("FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)")
-        got, _ = c.cmd(FETCH_META)
-        check_fetch_meta(got, folder)
-        tr.note("FETCH 1:* BODY.PEEK[HEADER]")
-        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[HEADER]")
-        check_fetch_bodies(got, folder, b"BODY[HEADER]", lambda d: as_imap_served(header_of(d)))
-        tr.note("FETCH 1:* BODY.PEEK[]")
-        got, _ = c.cmd(b"FETCH 1:* BODY.PEEK[]")
-        check_fetch_bodies(got, folder, b"BODY[]", as_imap_served)
+        fetch_whole_folder(c, tr, folder)
         tr.note("LOGOUT")
         c.cmd(b"LOGOUT")
         c.until_eof()
@@ -1572,10 +1538,7 @@ def main():
                  imap_full(folders, imap.port, appended)))
         if args.bench is not None:
             bench = bench_messages(args.bench)
-            t0 = 1709283600
-            folder = ImapFolder("INBOX", t0, [
-                (name, data, n, INBOX_FLAGS[(n - 1) % len(INBOX_FLAGS)], t0 + n * 3913)
-                for n, (name, data) in enumerate(bench, 1)])
+            folder = inbox_folder(bench, uid_of=lambda n: n)
             imap = started(DovecotImap(tmp, [folder], "dovecot-bench"))
             sessions.append(
                 ("imap-dovecot-bench.trs", imap, common(

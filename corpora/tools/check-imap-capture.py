@@ -24,7 +24,7 @@ must match.  Standard library only:
     /usr/bin/python3 corpora/tools/check-imap-capture.py [--mailrig PATH] [TRS]
 
 Exit status 0 when everything matches, 1 otherwise (each mismatch is
-printed), 2 when mailrig failed.
+printed) or when mailrig failed.
 """
 
 import argparse
@@ -55,7 +55,7 @@ def load(name, file):
 mm = load("make_mailbox", "make-mailbox.py")
 cap = load("capture", "capture.py")
 
-FETCH_META = "FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)"
+FETCH_META = cap.FETCH_META.decode()
 
 # (message stem, what): where Dovecot 2.3 and the email package (or the
 # RFC) part ways, so that the comparison is skipped.  Each is a finding
@@ -417,8 +417,7 @@ def committed_folders():
 
 def bench_folders(count):
     """The folder of imap-dovecot-bench.trs (capture.py --bench N)."""
-    files = mm.generate("bench", count)
-    return [[(f[:-4], files[f]) for f in sorted(files) if f.endswith(".eml")]]
+    return [[(f[:-4], data) for f, data in cap.bench_messages(count)]]
 
 
 def check(responses, cmds, folders):

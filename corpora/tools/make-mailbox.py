@@ -77,11 +77,11 @@ IMAP_MESSAGES = []  # corpora/mailbox-imap: the same
 SHAPES = {}
 
 
-def message(name, description, shape):
+def message(name, description, shape, into=MESSAGES):
     """Register a builder: name is the file stem, description goes in INDEX,
     shape is the MIME structure (see SHAPES)."""
     def register(fn):
-        MESSAGES.append((name, description, fn))
+        into.append((name, description, fn))
         SHAPES[name] = shape
         return fn
     return register
@@ -89,11 +89,7 @@ def message(name, description, shape):
 
 def imap_message(name, description, shape):
     """Like message(), for the IMAP set (corpora/mailbox-imap/)."""
-    def register(fn):
-        IMAP_MESSAGES.append((name, description, fn))
-        SHAPES[name] = shape
-        return fn
-    return register
+    return message(name, description, shape, into=IMAP_MESSAGES)
 
 
 # ---------------------------------------------------------------- helpers
@@ -176,10 +172,13 @@ def render(msg, tag, policy=None):
     return buf.getvalue()
 
 
+def _bytes(x):
+    return x.encode("utf-8") if isinstance(x, str) else x
+
+
 def raw(*lines, final_crlf=True):
     """Join str/bytes lines with CRLF (for messages `email` would tidy)."""
-    bl = [l.encode("utf-8") if isinstance(l, str) else l for l in lines]
-    return b"\r\n".join(bl) + (b"\r\n" if final_crlf else b"")
+    return b"\r\n".join(_bytes(l) for l in lines) + (b"\r\n" if final_crlf else b"")
 
 
 def raw_headers(i, subject, extra=()):
@@ -739,10 +738,6 @@ def crlf(text, charset="utf-8"):
     return text.replace("\n", "\r\n").encode(charset)
 
 
-def _bytes(x):
-    return x.encode("utf-8") if isinstance(x, str) else x
-
-
 def b64lines(data):
     """Base64 in 76-character lines, each ending in CRLF (RFC 2045 6.8)."""
     e = base64.b64encode(data)
@@ -787,11 +782,9 @@ def imap_headers(i, subject, frm="Alice Example <alice@mailrig.test>",
                  to="Bob Example <bob@mailrig.test>", extra=(), mime=True):
     """Header lines for the IMAP set; extra lines follow, MIME-Version
     last but one when mime (the caller adds Content-* lines)."""
-    h = ["From: " + frm if isinstance(frm, str) else b"From: " + frm]
-    if to is not None:
-        h.append("To: " + to if isinstance(to, str) else b"To: " + to)
-    if subject is not None:
-        h.append("Subject: " + subject if isinstance(subject, str) else b"Subject: " + subject)
+    h = [name + ": " + value if isinstance(value, str) else name.encode() + b": " + value
+         for name, value in (("From", frm), ("To", to), ("Subject", subject))
+         if value is not None]
     h += ["Date: " + imap_date(i), "Message-ID: " + imap_id(i), *extra]
     if mime:
         h.append("MIME-Version: 1.0")
@@ -1188,7 +1181,7 @@ def i26(i, rng):
 @imap_message("27-header-only", "headers only, no blank line after them",
               shape="text/plain")
 def i27(i, rng):
-    return b"".join(_bytes(h) + b"\r\n" for h in imap_headers(i, "Header only", mime=False))
+    return raw(*imap_headers(i, "Header only", mime=False))
 
 
 @imap_message("28-8bit-utf8", "text/plain; charset=utf-8, 8bit body",
@@ -1438,7 +1431,8 @@ def check_wire_form(name, data):
     """Every LF must be preceded by CR and every CR followed by LF."""
     if any(name == n or name.endswith("-" + n) for n in NOT_WIRE_FORM):
         return      # also "0087-44-..." in the bench set
-    if data.replace(b"\r\n", b"").count(b"\n") or data.replace(b"\r\n", b"").count(b"\r"):
+    bare = data.replace(b"\r\n", b"")
+    if b"\n" in bare or b"\r" in bare:
         raise SystemExit("%s: bare CR or LF" % name)
     if b"\0" in data:
         raise SystemExit("%s: NUL byte" % name)
