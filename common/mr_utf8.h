@@ -2,8 +2,9 @@
  * mr_utf8.h - UTF-8 validation, one sequence at a time.
  *
  * Used by the transcript writer (which writes valid UTF-8 as is and
- * escapes every other byte above 0x7F) and by the CLI's JSON output (which
- * replaces invalid bytes with U+FFFD).  Validity follows RFC 3629 4 /
+ * escapes every other byte above 0x7F), by the CLI's JSON output (which
+ * replaces invalid bytes with U+FFFD) and by the IMAP parser (UTF-8
+ * mailbox names, RFC 6855 3).  Validity follows RFC 3629 4 /
  * Unicode table 3-7: no overlong forms, no surrogates, nothing above
  * U+10FFFF.  An invalid run is measured as a "maximal subpart" (Unicode
  * 3.9, U+FFFD substitution of maximal subparts), the same rule as

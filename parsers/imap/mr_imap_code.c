@@ -100,11 +100,6 @@ static const code_info k_codes[MR_IMAP_CODE__COUNT] = {
     [MR_IMAP_CODE_OTHER] = {ARG_ANY, "RFC 9051 7.1"},
 };
 
-static int is_atomic(const mr_imap_value *v)
-{
-    return v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER;
-}
-
 /*
  * Spans of atoms (capabilities, flags) or, with strings = 1, of astrings
  * (charsets, RFC 9051 9: charset = atom / quoted).  0 when a value does
@@ -114,15 +109,11 @@ static int code_atoms(mr_imap_dctx *c, const mr_imap_value *v, size_t n, int str
 {
     if (n == 0)
         return 1;
-    if (n > SIZE_MAX / 2 / sizeof(mr_span)) {
-        c->st->err = MR_E_MEMORY_LIMIT;
-        return -1;
-    }
-    mr_span *items = mr_store_alloc(c->st, n * sizeof *items);
+    mr_span *items = mr_imap_alloc_zero(c, n, sizeof *items);
     if (!items)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (is_atomic(&v[i]) || (strings && mr_imap_value_is_string(&v[i], 0) && !v[i].streamed))
+        if (mr_imap_is_atomic(&v[i]) || (strings && mr_imap_is_string(&v[i]) && !v[i].streamed))
             items[i] = v[i].str;
         else
             return 0;
@@ -211,14 +202,8 @@ int mr_imap_decode_code(mr_imap_dctx *c, mr_imap_code *code)
         break;
     case ARG_CAPAS:
         ok = n > 0 ? code_atoms(c, a, n, 0, code) : 0;
-        if (ok == 1) {
-            size_t i = 0;
-            while (i < code->n_atoms && !mr_span_eq_ci(code->atoms[i], "IMAP4rev1") &&
-                   !mr_span_eq_ci(code->atoms[i], "IMAP4rev2"))
-                i++;
-            if (i == code->n_atoms)
-                mr_imap_diag(c, at, "RFC 9051 9", "a CAPABILITY code lists neither IMAP4rev2 nor IMAP4rev1");
-        }
+        if (ok == 1 && !mr_imap_has_imap4rev(code->atoms, code->n_atoms))
+            mr_imap_diag(c, at, "RFC 9051 9", "a CAPABILITY code lists neither IMAP4rev2 nor IMAP4rev1");
         break;
     case ARG_FLAGS:
         ok = n == 1 && a[0].type == MR_IMAP_V_LIST;
@@ -261,7 +246,8 @@ int mr_imap_decode_code(mr_imap_dctx *c, mr_imap_code *code)
         break;
     case ARG_OBJECTID:
         /* RFC 8474: "MAILBOXID" SP "(" objectid ")" */
-        ok = n == 1 && a[0].type == MR_IMAP_V_LIST && a[0].n_items == 1 && is_atomic(&a[0].items[0]);
+        ok = n == 1 && a[0].type == MR_IMAP_V_LIST && a[0].n_items == 1 &&
+             mr_imap_is_atomic(&a[0].items[0]);
         if (ok)
             code->text = a[0].items[0].str;
         break;

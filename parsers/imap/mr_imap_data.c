@@ -27,6 +27,7 @@
  * nesting; the depth of the forest it builds is kept within
  * limits.max_depth (c->depth).
  */
+#include "../../common/mr_utf8.h"
 #include "mr_imap_int.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -43,30 +44,21 @@ static mr_span span_of(const uint8_t *p, size_t n)
 /* An array of n elements of size bytes in the store, zeroed; n == 0 gives NULL. */
 static int alloc_array(mr_imap_dctx *c, size_t n, size_t size, void **out)
 {
-    *out = NULL;
-    if (n == 0)
-        return MR_IMAP_DEC_OK;
-    if (n > SIZE_MAX / 2 / size) {
-        c->st->err = MR_E_MEMORY_LIMIT;
-        return MR_IMAP_DEC_NOMEM;
-    }
-    void *p = mr_store_alloc(c->st, n * size);
-    if (!p)
-        return MR_IMAP_DEC_NOMEM;
-    memset(p, 0, n * size);
-    *out = p;
-    return MR_IMAP_DEC_OK;
+    *out = n ? mr_imap_alloc_zero(c, n, size) : NULL;
+    return n && !*out ? MR_IMAP_DEC_NOMEM : MR_IMAP_DEC_OK;
 }
 
-static int is_atomic(const mr_imap_value *v)
+/* Where a response whose values do not fit is BAD: its first or its last
+ * value, or the response itself when it has none. */
+static uint64_t first_offset(const mr_imap_response *r)
 {
-    return v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER;
+    return r->n_values ? r->values[0].offset : r->offset;
 }
 
-static int is_list(const mr_imap_value *v) { return v->type == MR_IMAP_V_LIST; }
-
-/* string (quoted, literal), not an atom */
-static int is_string(const mr_imap_value *v) { return mr_imap_value_is_string(v, 0); }
+static uint64_t last_offset(const mr_imap_response *r)
+{
+    return r->n_values ? r->values[r->n_values - 1].offset : r->offset;
+}
 
 /* astring; a streamed literal has no bytes to give and does not count */
 static int is_astring(const mr_imap_value *v)
@@ -75,39 +67,15 @@ static int is_astring(const mr_imap_value *v)
 }
 
 /* nstring: NIL or string */
-static int is_nstring(const mr_imap_value *v) { return v->type == MR_IMAP_V_NIL || is_string(v); }
+static int is_nstring(const mr_imap_value *v) { return v->type == MR_IMAP_V_NIL || mr_imap_is_string(v); }
 
-/* RFC 3629 4: well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
-static int utf8_valid(mr_span s, int *eight_bit)
+/* 1 when s holds a byte above 0x7F. */
+static int has_8bit(mr_span s)
 {
-    mr_cursor cur = mr_cur_from_span(s);
-    uint8_t b;
-    *eight_bit = 0;
-    while (mr_cur_get_u8(&cur, &b)) {
-        if (b < 0x80)
-            continue;
-        *eight_bit = 1;
-        size_t more;
-        uint32_t cp, min;
-        if (b >= 0xC2 && b <= 0xDF) {
-            more = 1, cp = b & 0x1Fu, min = 0x80;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            more = 2, cp = b & 0x0Fu, min = 0x800;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            more = 3, cp = b & 0x07u, min = 0x10000;
-        } else {
-            return 0;
-        }
-        for (size_t i = 0; i < more; i++) {
-            uint8_t t;
-            if (!mr_cur_get_u8(&cur, &t) || (t & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (t & 0x3Fu);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-    }
-    return 1;
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] & 0x80)
+            return 1;
+    return 0;
 }
 
 /* The text of an atom-like value; NIL as an atom reads "NIL". */
@@ -133,11 +101,10 @@ static int decode_mailbox_text(mr_imap_dctx *c, const mr_imap_value *v, mr_span 
         return MR_IMAP_DEC_OK;
     }
 
-    int eight_bit;
     if (c->utf8) {
         /* RFC 6855 3: after UTF8=ACCEPT names are UTF-8, not modified UTF-7. */
         out->name = s;
-        if (!utf8_valid(s, &eight_bit))
+        if (!mr_utf8_valid(s.ptr, s.len))
             mr_imap_diag(c, v->offset, "RFC 6855 3", "a mailbox name is not valid UTF-8");
         return MR_IMAP_DEC_OK;
     }
@@ -155,7 +122,7 @@ static int decode_mailbox_text(mr_imap_dctx *c, const mr_imap_value *v, mr_span 
     if (n == SIZE_MAX) {
         out->mutf7_ok = 0;
         out->name = s;
-        if (utf8_valid(s, &eight_bit) && eight_bit)
+        if (has_8bit(s) && mr_utf8_valid(s.ptr, s.len))
             /* Many servers send 8-bit UTF-8 names without UTF8=ACCEPT. */
             mr_imap_diag(c, v->offset, "RFC 6855 3",
                          "a mailbox name is UTF-8 although UTF8=ACCEPT is not enabled");
@@ -199,10 +166,12 @@ static int split_mailbox(mr_imap_dctx *c, const mr_imap_value *v, size_t n, mr_i
     if (n < 2)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_atomic(&v[i]) || v[i].has_section || v[i].offset < v[0].offset)
+        if (!mr_imap_is_atomic(&v[i]) || v[i].has_section || v[i].offset < v[0].offset)
             return 0;
     uint64_t len = v[n - 1].offset - v[0].offset + v[n - 1].raw.len;
-    if (len > SIZE_MAX || v[n - 1].raw.ptr != v[0].raw.ptr + (v[n - 1].offset - v[0].offset))
+    /* Compared as addresses: the two atoms need not lie in one buffer. */
+    if (len > SIZE_MAX ||
+        (uintptr_t)v[n - 1].raw.ptr - (uintptr_t)v[0].raw.ptr != v[n - 1].offset - v[0].offset)
         return 0; /* not one run of bytes after all */
     mr_imap_diag(c, v[0].offset, "RFC 9051 9", "a mailbox name with SP in it is not quoted");
     *rc = decode_mailbox_text(c, &v[0], span_of(v[0].raw.ptr, (size_t)len), out);
@@ -232,9 +201,9 @@ int mr_imap_decode_seqset(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_seqse
 
     mr_span s;
     int exact = 1; /* offsets inside s are stream offsets from v->offset */
-    if (is_atomic(v) && !v->has_section) {
+    if (mr_imap_is_atomic(v) && !v->has_section) {
         s = v->raw;
-    } else if (is_string(v) && !v->streamed) {
+    } else if (mr_imap_is_string(v) && !v->streamed) {
         /* Not an atom, but its contents can still be the set. */
         mr_imap_diag(c, v->offset, "RFC 9051 9", "a sequence set is sent as a string");
         s = v->str;
@@ -294,9 +263,9 @@ static int decode_atoms(mr_imap_dctx *c, const mr_imap_value *v, size_t n, enum 
         return rc;
     for (size_t i = 0; i < n; i++) {
         const mr_imap_value *x = &v[i];
-        if (is_atomic(x) || x->type == MR_IMAP_V_NIL) {
+        if (mr_imap_is_atomic(x) || x->type == MR_IMAP_V_NIL) {
             items[i] = atom_text(x);
-        } else if (is_string(x) && !x->streamed) {
+        } else if (mr_imap_is_string(x) && !x->streamed) {
             mr_imap_diag(c, x->offset, ref,
                          kind == ATOMS_CAPA ? "a capability sent as a string; capabilities are atoms"
                                             : "a flag sent as a string; flags are atoms");
@@ -316,26 +285,23 @@ static int decode_atoms(mr_imap_dctx *c, const mr_imap_value *v, size_t n, enum 
 static int decode_capability(mr_imap_dctx *c, mr_imap_response *r)
 {
     int rc = decode_atoms(c, r->values, r->n_values, ATOMS_CAPA, &r->u.atoms.items, &r->u.atoms.n);
-    if (rc != MR_IMAP_DEC_OK || r->type != MR_IMAP_TYPE_CAPABILITY)
-        return rc;
     /* RFC 9051 9 / RFC 3501 9, capability-data: IMAP4rev2 (or IMAP4rev1) is listed. */
-    for (size_t i = 0; i < r->u.atoms.n; i++)
-        if (mr_span_eq_ci(r->u.atoms.items[i], "IMAP4rev1") || mr_span_eq_ci(r->u.atoms.items[i], "IMAP4rev2"))
-            return MR_IMAP_DEC_OK;
-    mr_imap_diag(c, r->offset, "RFC 9051 9", "a CAPABILITY response lists neither IMAP4rev2 nor IMAP4rev1");
-    return MR_IMAP_DEC_OK;
+    if (rc == MR_IMAP_DEC_OK && r->type == MR_IMAP_TYPE_CAPABILITY &&
+        !mr_imap_has_imap4rev(r->u.atoms.items, r->u.atoms.n))
+        mr_imap_diag(c, r->offset, "RFC 9051 9", "a CAPABILITY response lists neither IMAP4rev2 nor IMAP4rev1");
+    return rc;
 }
 
 /* FLAGS SP flag-list (RFC 9051 7.3.5). */
 static int decode_flags(mr_imap_dctx *c, mr_imap_response *r)
 {
     const mr_imap_value *v = r->values;
-    if (r->n_values == 1 && is_list(&v[0]))
+    if (r->n_values == 1 && mr_imap_is_list(&v[0]))
         return decode_atoms(c, v[0].items, v[0].n_items, ATOMS_FLAGS, &r->u.atoms.items, &r->u.atoms.n);
     if (r->n_values == 0)
         return mr_imap_bad(c, r->offset, "FLAGS has no flag list");
     for (size_t i = 0; i < r->n_values; i++)
-        if (!is_atomic(&v[i]))
+        if (!mr_imap_is_atomic(&v[i]))
             return mr_imap_bad(c, v[i].offset, "FLAGS is not followed by one parenthesised flag list");
     mr_imap_diag(c, v[0].offset, "RFC 9051 7.3.5", "the flags of a FLAGS response are not in parentheses");
     return decode_atoms(c, v, r->n_values, ATOMS_FLAGS, &r->u.atoms.items, &r->u.atoms.n);
@@ -382,7 +348,7 @@ static int decode_delimiter(mr_imap_dctx *c, const mr_imap_value *v, const char 
         *out = -1;
         return MR_IMAP_DEC_OK;
     }
-    if ((is_atomic(v) || (is_string(v) && !v->streamed)) && v->str.len == 1) {
+    if ((mr_imap_is_atomic(v) || (mr_imap_is_string(v) && !v->streamed)) && v->str.len == 1) {
         if (v->type != MR_IMAP_V_QUOTED)
             mr_imap_diag(c, v->offset, ref, "a hierarchy delimiter is not a quoted character");
         *out = v->str.ptr[0];
@@ -403,12 +369,12 @@ static int decode_list_extended(mr_imap_dctx *c, const mr_imap_value *ext, mr_im
             return mr_imap_bad(c, tag->offset, "a LIST extended data tag is not an astring");
         if (mr_span_eq_ci(tag->str, "CHILDINFO")) {
             /* RFC 5258 4: "CHILDINFO" SP "(" option *(SP option) ")" */
-            if (!is_list(val))
+            if (!mr_imap_is_list(val))
                 return mr_imap_bad(c, val->offset, "CHILDINFO is not a list");
             out->childinfo = val;
         } else if (mr_span_eq_ci(tag->str, "OLDNAME")) {
             /* RFC 9051 9, oldname-extended-item: "OLDNAME" SP "(" mailbox ")" */
-            if (!is_list(val) || val->n_items != 1)
+            if (!mr_imap_is_list(val) || val->n_items != 1)
                 return mr_imap_bad(c, val->offset, "OLDNAME is not a list of one mailbox");
             int rc = mr_imap_decode_mailbox(c, &val->items[0], &out->oldname);
             if (rc != MR_IMAP_DEC_OK)
@@ -426,9 +392,8 @@ static int decode_list(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_list *out = &r->u.list;
     memset(out, 0, sizeof *out);
     if (r->n_values < 3)
-        return mr_imap_bad(c, r->n_values ? v[r->n_values - 1].offset : r->offset,
-                           "LIST needs attributes, a delimiter and a mailbox");
-    if (!is_list(&v[0]))
+        return mr_imap_bad(c, last_offset(r), "LIST needs attributes, a delimiter and a mailbox");
+    if (!mr_imap_is_list(&v[0]))
         return mr_imap_bad(c, v[0].offset, "LIST attributes are not a parenthesised list");
 
     mr_span *attrs;
@@ -437,12 +402,12 @@ static int decode_list(mr_imap_dctx *c, mr_imap_response *r)
         return rc;
     for (size_t i = 0; i < v[0].n_items; i++) {
         const mr_imap_value *a = &v[0].items[i];
-        if (is_atomic(a)) {
+        if (mr_imap_is_atomic(a)) {
             attrs[i] = a->str;
             if (a->str.len == 0 || a->str.ptr[0] != '\\')
                 /* mbx-list-oflag / flag-extension = "\" atom */
                 mr_imap_diag(c, a->offset, "RFC 9051 7.3.1", "a mailbox attribute does not start with \\");
-        } else if (is_string(a) && !a->streamed) {
+        } else if (mr_imap_is_string(a) && !a->streamed) {
             mr_imap_diag(c, a->offset, "RFC 9051 7.3.1", "a mailbox attribute is a string, not an atom");
             attrs[i] = a->str;
         } else {
@@ -464,7 +429,7 @@ static int decode_list(mr_imap_dctx *c, mr_imap_response *r)
     if (rc != MR_IMAP_DEC_OK)
         return rc;
     if (r->n_values >= 4) {
-        if (!is_list(&v[3]))
+        if (!mr_imap_is_list(&v[3]))
             return mr_imap_bad(c, v[3].offset, "LIST extended data is not a parenthesised list");
         rc = decode_list_extended(c, &v[3], out);
         if (rc != MR_IMAP_DEC_OK)
@@ -490,10 +455,9 @@ static int decode_status(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_status *out = &r->u.status;
     memset(out, 0, sizeof *out);
     int rc;
-    if (r->n_values < 2 || !is_list(&v[r->n_values - 1]) ||
+    if (r->n_values < 2 || !mr_imap_is_list(&v[r->n_values - 1]) ||
         (r->n_values > 2 && !split_mailbox(c, v, r->n_values - 1, &out->mailbox, &rc)))
-        return mr_imap_bad(c, r->n_values ? v[r->n_values - 1].offset : r->offset,
-                           "STATUS is not a mailbox and one parenthesised item list");
+        return mr_imap_bad(c, last_offset(r), "STATUS is not a mailbox and one parenthesised item list");
     if (r->n_values == 2)
         rc = mr_imap_decode_mailbox(c, &v[0], &out->mailbox);
     if (rc != MR_IMAP_DEC_OK)
@@ -541,7 +505,7 @@ static int decode_status(mr_imap_dctx *c, mr_imap_response *r)
                 mr_imap_diag(c, val->offset, "RFC 9051 9", "STATUS UIDNEXT or UIDVALIDITY is 0, not an nz-number");
             break;
         case MR_IMAP_STATUS_MAILBOXID: /* RFC 8474 4.3: "MAILBOXID" SP "(" objectid ")" */
-            if (!is_list(val) || val->n_items != 1 || !is_atomic(&val->items[0]))
+            if (!mr_imap_is_list(val) || val->n_items != 1 || !mr_imap_is_atomic(&val->items[0]))
                 return mr_imap_bad(c, val->offset, "MAILBOXID is not (objectid)");
             it->text = val->items[0].str;
             break;
@@ -559,7 +523,7 @@ static int decode_status(mr_imap_dctx *c, mr_imap_response *r)
 /* "(" "MODSEQ" SP mod-sequence-value ")" (RFC 7162 7, search-sort-mod-seq). */
 static int modseq_list(const mr_imap_value *v, uint64_t *out)
 {
-    if (!is_list(v) || v->n_items != 2 || !mr_imap_value_is_atom(&v->items[0], "MODSEQ") ||
+    if (!mr_imap_is_list(v) || v->n_items != 2 || !mr_imap_value_is_atom(&v->items[0], "MODSEQ") ||
         v->items[1].type != MR_IMAP_V_NUMBER)
         return 0;
     *out = v->items[1].num;
@@ -573,7 +537,7 @@ static int decode_search(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_search *out = &r->u.search;
     memset(out, 0, sizeof *out);
     size_t n = r->n_values;
-    if (n > 0 && is_list(&v[n - 1])) {
+    if (n > 0 && mr_imap_is_list(&v[n - 1])) {
         if (!modseq_list(&v[n - 1], &out->modseq))
             return mr_imap_bad(c, v[n - 1].offset, "a SEARCH or SORT result ends in a list that is not (MODSEQ n)");
         out->has_modseq = 1;
@@ -603,7 +567,7 @@ static int decode_esearch(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_esearch *out = &r->u.esearch;
     memset(out, 0, sizeof *out);
     size_t i = 0, n = r->n_values;
-    if (i < n && is_list(&v[i])) {
+    if (i < n && mr_imap_is_list(&v[i])) {
         /* search-correlator = SP "(" "TAG" SP tag-string ")" */
         if (v[i].n_items != 2 || !mr_imap_value_is_atom(&v[i].items[0], "TAG") || !is_astring(&v[i].items[1]))
             return mr_imap_bad(c, v[i].offset, "an ESEARCH correlator is not (TAG string)");
@@ -659,7 +623,7 @@ static int decode_esearch(mr_imap_dctx *c, mr_imap_response *r)
  */
 static int thread_node(mr_imap_dctx *c, const mr_imap_value *list, mr_imap_thread_node *node)
 {
-    if (!is_list(list))
+    if (!mr_imap_is_list(list))
         return mr_imap_bad(c, list->offset, "a THREAD element is not a parenthesised list");
     if (list->n_items == 0)
         return mr_imap_bad(c, list->offset, "an empty thread list");
@@ -672,7 +636,7 @@ static int thread_node(mr_imap_dctx *c, const mr_imap_value *list, mr_imap_threa
     if (levels > c->st->lim.max_depth || c->depth > c->st->lim.max_depth - levels)
         return mr_imap_bad(c, list->offset, "a thread is deeper than limits.max_depth");
     for (size_t i = nums; i < list->n_items; i++)
-        if (!is_list(&list->items[i]))
+        if (!mr_imap_is_list(&list->items[i]))
             return mr_imap_bad(c, list->items[i].offset, "a thread list has a number after a nested list");
     if (nested == 1)
         mr_imap_diag(c, list->items[nums].offset, "RFC 5256 5", "thread-nested has one thread-list, not two or more");
@@ -741,7 +705,7 @@ static int decode_ns_list(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_ns_li
         out->nil = 1;
         return MR_IMAP_DEC_OK;
     }
-    if (!is_list(v))
+    if (!mr_imap_is_list(v))
         return mr_imap_bad(c, v->offset, "a namespace is not NIL or a list");
     if (v->n_items == 0)
         mr_imap_diag(c, v->offset, "RFC 9051 7.3.2", "an empty namespace list, where NIL means none");
@@ -755,12 +719,12 @@ static int decode_ns_list(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_ns_li
          *                   *(SP string SP "(" string *(SP string) ")") ")" */
         const mr_imap_value *d = &v->items[i];
         mr_imap_ns *ns = &items[i];
-        if (!is_list(d) || d->n_items < 2 || d->n_items % 2)
+        if (!mr_imap_is_list(d) || d->n_items < 2 || d->n_items % 2)
             return mr_imap_bad(c, d->offset, "a namespace is not (prefix delimiter [extensions])");
         const mr_imap_value *prefix = &d->items[0];
-        if (is_atomic(prefix))
+        if (mr_imap_is_atomic(prefix))
             mr_imap_diag(c, prefix->offset, "RFC 9051 7.3.2", "a namespace prefix is an atom, not a string");
-        else if (!is_string(prefix) || prefix->streamed)
+        else if (!mr_imap_is_string(prefix) || prefix->streamed)
             return mr_imap_bad(c, prefix->offset, "a namespace prefix is not a string");
         ns->prefix = prefix;
         rc = decode_delimiter(c, &d->items[1], "RFC 9051 7.3.2", &ns->delimiter);
@@ -776,12 +740,12 @@ static int decode_ns_list(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_ns_li
             const mr_imap_value *name = &d->items[2 + 2 * k], *vals = &d->items[3 + 2 * k];
             if (!is_astring(name))
                 return mr_imap_bad(c, name->offset, "a namespace extension name is not a string");
-            if (!is_list(vals) || vals->n_items == 0)
+            if (!mr_imap_is_list(vals) || vals->n_items == 0)
                 return mr_imap_bad(c, vals->offset, "a namespace extension's values are not a list of strings");
             for (size_t j = 0; j < vals->n_items; j++)
                 if (!is_astring(&vals->items[j]))
                     return mr_imap_bad(c, vals->items[j].offset, "a namespace extension value is not a string");
-            if (!is_string(name))
+            if (!mr_imap_is_string(name))
                 mr_imap_diag(c, name->offset, "RFC 2342 5", "a namespace extension name is an atom, not a string");
             exts[k].name = name;
             exts[k].values = vals->items;
@@ -800,7 +764,7 @@ static int decode_namespace(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_namespace *out = &r->u.ns;
     memset(out, 0, sizeof *out);
     if (r->n_values != 3)
-        return mr_imap_bad(c, r->n_values ? r->values[0].offset : r->offset,
+        return mr_imap_bad(c, first_offset(r),
                            "NAMESPACE is not three namespaces (personal, other users', shared)");
     int rc = decode_ns_list(c, &r->values[0], &out->personal);
     if (rc == MR_IMAP_DEC_OK)
@@ -831,11 +795,11 @@ static int decode_pairs(mr_imap_dctx *c, const mr_imap_value *v, size_t n, int v
         const mr_imap_value *name = &v[2 * i], *val = &v[2 * i + 1];
         if (!is_astring(name))
             return mr_imap_bad(c, name->offset, bad_detail);
-        if (ref && !is_string(name))
+        if (ref && !mr_imap_is_string(name))
             mr_imap_diag(c, name->offset, ref, "a name is an atom, not a string");
         if (value_nstring) {
             if (!is_nstring(val)) {
-                if (!is_atomic(val))
+                if (!mr_imap_is_atomic(val))
                     return mr_imap_bad(c, val->offset, bad_detail);
                 if (ref)
                     mr_imap_diag(c, val->offset, ref, "a value is an atom, not a string");
@@ -856,9 +820,8 @@ static int decode_id(mr_imap_dctx *c, mr_imap_response *r)
 {
     mr_imap_params *out = &r->u.id.fields;
     memset(out, 0, sizeof *out);
-    if (r->n_values != 1 || (!is_list(&r->values[0]) && r->values[0].type != MR_IMAP_V_NIL))
-        return mr_imap_bad(c, r->n_values ? r->values[0].offset : r->offset,
-                           "ID is not followed by one list or NIL");
+    if (r->n_values != 1 || (!mr_imap_is_list(&r->values[0]) && r->values[0].type != MR_IMAP_V_NIL))
+        return mr_imap_bad(c, first_offset(r), "ID is not followed by one list or NIL");
     if (r->values[0].type == MR_IMAP_V_NIL) {
         out->nil = 1;
         return MR_IMAP_DEC_OK;
@@ -875,9 +838,8 @@ static int decode_quota(mr_imap_dctx *c, mr_imap_response *r)
     const mr_imap_value *v = r->values;
     mr_imap_quota *out = &r->u.quota;
     memset(out, 0, sizeof *out);
-    if (r->n_values != 2 || !is_astring(&v[0]) || !is_list(&v[1]))
-        return mr_imap_bad(c, r->n_values ? v[0].offset : r->offset,
-                           "QUOTA is not a root name and one parenthesised resource list");
+    if (r->n_values != 2 || !is_astring(&v[0]) || !mr_imap_is_list(&v[1]))
+        return mr_imap_bad(c, first_offset(r), "QUOTA is not a root name and one parenthesised resource list");
     const mr_imap_value *list = &v[1];
     if (list->n_items % 3)
         return mr_imap_bad(c, list->offset, "QUOTA resources are not name/usage/limit triples");
@@ -946,11 +908,11 @@ static int decode_metadata(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_metadata *out = &r->u.metadata;
     memset(out, 0, sizeof *out);
     if (r->n_values < 2)
-        return mr_imap_bad(c, r->n_values ? v[0].offset : r->offset, "METADATA needs a mailbox and entries");
+        return mr_imap_bad(c, first_offset(r), "METADATA needs a mailbox and entries");
     int rc = mr_imap_decode_mailbox(c, &v[0], &out->mailbox);
     if (rc != MR_IMAP_DEC_OK)
         return rc;
-    if (is_list(&v[1])) {
+    if (mr_imap_is_list(&v[1])) {
         /* entry-values = "(" entry SP value *(SP entry SP value) ")"; value = nstring / literal8 */
         if (r->n_values != 2 || v[1].n_items == 0)
             return mr_imap_bad(c, v[1].offset, "METADATA values are not one list of entry/value pairs");
@@ -979,7 +941,7 @@ static int decode_acl(mr_imap_dctx *c, mr_imap_response *r)
     memset(out, 0, sizeof *out);
     size_t need = r->type == MR_IMAP_TYPE_ACL ? 1 : r->type == MR_IMAP_TYPE_MYRIGHTS ? 2 : 3;
     if (r->n_values < need || (r->type == MR_IMAP_TYPE_MYRIGHTS && r->n_values != 2))
-        return mr_imap_bad(c, r->n_values ? v[r->n_values - 1].offset : r->offset,
+        return mr_imap_bad(c, last_offset(r),
                            r->type == MR_IMAP_TYPE_ACL        ? "ACL has no mailbox"
                            : r->type == MR_IMAP_TYPE_MYRIGHTS ? "MYRIGHTS is not a mailbox and rights"
                                                               : "LISTRIGHTS is not a mailbox, an identifier and rights");
@@ -1016,15 +978,14 @@ static int decode_vanished(mr_imap_dctx *c, mr_imap_response *r)
     mr_imap_vanished *out = &r->u.vanished;
     memset(out, 0, sizeof *out);
     size_t i = 0;
-    if (r->n_values > 0 && is_list(&v[0])) {
+    if (r->n_values > 0 && mr_imap_is_list(&v[0])) {
         if (v[0].n_items != 1 || !mr_imap_value_is_atom(&v[0].items[0], "EARLIER"))
             return mr_imap_bad(c, v[0].offset, "VANISHED is followed by a list that is not (EARLIER)");
         out->earlier = 1;
         i = 1;
     }
     if (r->n_values != i + 1)
-        return mr_imap_bad(c, r->n_values ? v[r->n_values - 1].offset : r->offset,
-                           "VANISHED is not followed by one UID set");
+        return mr_imap_bad(c, last_offset(r), "VANISHED is not followed by one UID set");
     return mr_imap_decode_seqset(c, &v[i], &out->uids);
 }
 

@@ -57,29 +57,7 @@ static const char DEPTH_DETAIL[] = "body structure nested deeper than limits.max
 
 /* ------------------------------------------------------------ small helpers */
 
-static void *alloc_zero(mr_imap_dctx *c, size_t n, size_t size)
-{
-    if (n == 0)
-        n = 1; /* never hand out NULL for an empty array that must exist */
-    if (size && n > SIZE_MAX / size) {
-        c->st->err = MR_E_MEMORY_LIMIT;
-        return NULL;
-    }
-    void *p = mr_store_alloc(c->st, n * size);
-    if (p)
-        memset(p, 0, n * size);
-    return p;
-}
-
-static int is_list(const mr_imap_value *v) { return v && v->type == MR_IMAP_V_LIST; }
 static int is_number(const mr_imap_value *v) { return v && v->type == MR_IMAP_V_NUMBER; }
-static int is_nil(const mr_imap_value *v) { return !v || v->type == MR_IMAP_V_NIL; }
-static int is_string(const mr_imap_value *v) { return v && mr_imap_value_is_string(v, 0); }
-/* ATOM or NUMBER: what an astring may be besides a string. */
-static int is_bare(const mr_imap_value *v)
-{
-    return v && (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER);
-}
 
 /*
  * An nstring field (RFC 9051 9, nstring).  Lenient: an atom or number is
@@ -89,13 +67,35 @@ static int get_nstring(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_nstring 
                        const char *bad_detail)
 {
     *out = v;
-    if (is_nil(v) || is_string(v))
+    if (mr_imap_value_is_nil(v) || mr_imap_is_string(v))
         return MR_IMAP_DEC_OK;
-    if (is_bare(v)) {
+    if (mr_imap_is_atomic(v)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "an atom where a string or NIL is expected");
         return MR_IMAP_DEC_OK;
     }
     return mr_imap_bad(c, v->offset, bad_detail);
+}
+
+/*
+ * Where the grammar has "(" 1*x ")" / nil: 1 when v is a list with
+ * elements to read.  Otherwise 0 and *rc: OK for NIL and, lenient, for
+ * "()" (strict diagnostic empty_msg); BAD with bad_detail for anything else.
+ */
+static int list_or_nil(mr_imap_dctx *c, const mr_imap_value *v, const char *bad_detail, const char *empty_msg,
+                       int *rc)
+{
+    *rc = MR_IMAP_DEC_OK;
+    if (mr_imap_value_is_nil(v))
+        return 0;
+    if (!mr_imap_is_list(v)) {
+        *rc = mr_imap_bad(c, v->offset, bad_detail);
+        return 0;
+    }
+    if (v->n_items == 0) {
+        mr_imap_diag(c, v->offset, REF_SYNTAX, empty_msg);
+        return 0;
+    }
+    return 1;
 }
 
 /* Digits only, fitting uint64_t. */
@@ -222,7 +222,7 @@ static int decode_time(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_time *ou
                        const char *bad_detail)
 {
     unsigned quirks;
-    if (!is_string(v) || !parse_time_q(v->str, out, 1, &quirks))
+    if (!mr_imap_is_string(v) || !parse_time_q(v->str, out, 1, &quirks))
         return mr_imap_bad(c, v->offset, bad_detail);
     if (v->type != MR_IMAP_V_QUOTED)
         mr_imap_diag(c, v->offset, REF_SYNTAX, "date-time sent as a literal, not a quoted string");
@@ -240,7 +240,7 @@ static int decode_time(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_time *ou
 static int decode_address(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_address *a)
 {
     static const char detail[] = "an address field is not a string or NIL";
-    if (!is_list(v) || v->n_items != 4)
+    if (!mr_imap_is_list(v) || v->n_items != 4)
         return mr_imap_bad(c, v->offset, "an address is not a list of 4 fields (name adl mailbox host)");
     int rc;
     if ((rc = get_nstring(c, &v->items[0], &a->name, detail)) ||
@@ -250,11 +250,11 @@ static int decode_address(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_addre
         return rc;
     /* Group syntax (RFC 9051 7.5.2): host NIL marks a group; a NIL mailbox
      * ends it, a non-NIL one starts it and holds the group name. */
-    if (is_nil(a->host))
-        a->kind = is_nil(a->mailbox) ? MR_IMAP_ADDR_GROUP_END : MR_IMAP_ADDR_GROUP_START;
+    if (mr_imap_value_is_nil(a->host))
+        a->kind = mr_imap_value_is_nil(a->mailbox) ? MR_IMAP_ADDR_GROUP_END : MR_IMAP_ADDR_GROUP_START;
     else {
         a->kind = MR_IMAP_ADDR_MAILBOX;
-        if (is_nil(a->mailbox))
+        if (mr_imap_value_is_nil(a->mailbox))
             mr_imap_diag(c, v->offset, REF_ENVELOPE, "address with a NIL mailbox but a host");
     }
     return MR_IMAP_DEC_OK;
@@ -263,23 +263,18 @@ static int decode_address(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_addre
 /* env-from etc.: "(" 1*address ")" / nil.  Lenient: "()". */
 static int decode_addresses(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_addresses *out)
 {
+    int rc;
     memset(out, 0, sizeof *out);
-    if (is_nil(v)) {
-        out->nil = 1;
-        return MR_IMAP_DEC_OK;
-    }
-    if (!is_list(v))
-        return mr_imap_bad(c, v->offset, "an envelope address list is not a list or NIL");
-    if (v->n_items == 0) {
-        mr_imap_diag(c, v->offset, REF_SYNTAX, "empty address list; NIL expected");
-        return MR_IMAP_DEC_OK;
-    }
-    mr_imap_address *a = alloc_zero(c, v->n_items, sizeof *a);
+    out->nil = mr_imap_value_is_nil(v);
+    if (!list_or_nil(c, v, "an envelope address list is not a list or NIL", "empty address list; NIL expected",
+                     &rc))
+        return rc;
+    mr_imap_address *a = mr_imap_alloc_zero(c, v->n_items, sizeof *a);
     if (!a)
         return MR_IMAP_DEC_NOMEM;
     int in_group = 0;
     for (size_t i = 0; i < v->n_items; i++) {
-        int rc = decode_address(c, &v->items[i], &a[i]);
+        rc = decode_address(c, &v->items[i], &a[i]);
         if (rc)
             return rc;
         /* RFC 5322 3.4: groups do not nest, and each one is closed. */
@@ -306,13 +301,13 @@ static int decode_addresses(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_add
 static int decode_envelope(mr_imap_dctx *c, const mr_imap_value *v, const mr_imap_envelope **out)
 {
     static const char detail[] = "an envelope field is not a string or NIL";
-    if (!is_list(v))
+    if (!mr_imap_is_list(v))
         return mr_imap_bad(c, v->offset, "ENVELOPE is not a parenthesised list");
     if (v->n_items < 10)
         return mr_imap_bad(c, v->offset, "ENVELOPE has fewer than 10 fields");
     if (v->n_items > 10)
         mr_imap_diag(c, v->items[10].offset, REF_SYNTAX, "ENVELOPE has more than 10 fields; extra ignored");
-    mr_imap_envelope *e = alloc_zero(c, 1, sizeof *e);
+    mr_imap_envelope *e = mr_imap_alloc_zero(c, 1, sizeof *e);
     if (!e)
         return MR_IMAP_DEC_NOMEM;
     const mr_imap_value *f = v->items;
@@ -341,31 +336,26 @@ static int decode_envelope(mr_imap_dctx *c, const mr_imap_value *v, const mr_ima
  */
 static int decode_params(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_params *out)
 {
+    int rc;
     memset(out, 0, sizeof *out);
-    if (is_nil(v)) {
-        out->nil = 1;
-        return MR_IMAP_DEC_OK;
-    }
-    if (!is_list(v))
-        return mr_imap_bad(c, v->offset, "a body parameter list is not a list or NIL");
-    if (v->n_items == 0) {
-        mr_imap_diag(c, v->offset, REF_SYNTAX, "empty body parameter list; NIL expected");
-        return MR_IMAP_DEC_OK;
-    }
+    out->nil = mr_imap_value_is_nil(v);
+    if (!list_or_nil(c, v, "a body parameter list is not a list or NIL", "empty body parameter list; NIL expected",
+                     &rc))
+        return rc;
     if (v->n_items % 2)
         mr_imap_diag(c, v->items[v->n_items - 1].offset, REF_SYNTAX,
                      "body parameter name without a value");
     size_t n = (v->n_items + 1) / 2;
-    mr_imap_param *p = alloc_zero(c, n, sizeof *p);
+    mr_imap_param *p = mr_imap_alloc_zero(c, n, sizeof *p);
     if (!p)
         return MR_IMAP_DEC_NOMEM;
     for (size_t i = 0; i < v->n_items; i++) {
         const mr_imap_value *e = &v->items[i];
-        if (is_list(e))
+        if (mr_imap_is_list(e))
             return mr_imap_bad(c, e->offset, "a body parameter is a list, not a string");
-        if (!is_string(e))
+        if (!mr_imap_is_string(e))
             mr_imap_diag(c, e->offset, REF_SYNTAX,
-                         is_nil(e) ? "body parameter NIL; a string is expected"
+                         mr_imap_value_is_nil(e) ? "body parameter NIL; a string is expected"
                                    : "body parameter sent as an atom, not a string");
         if (i % 2 == 0)
             p[i / 2].name = e;
@@ -381,11 +371,11 @@ static int decode_params(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_params
 static int get_media(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_nstring *out)
 {
     *out = v;
-    if (is_list(v))
+    if (mr_imap_is_list(v))
         return mr_imap_bad(c, v->offset, "a media type or subtype is a list, not a string");
-    if (is_nil(v))
+    if (mr_imap_value_is_nil(v))
         mr_imap_diag(c, v->offset, REF_SYNTAX, "media type or subtype NIL; a string is expected");
-    else if (!is_string(v))
+    else if (!mr_imap_is_string(v))
         mr_imap_diag(c, v->offset, REF_SYNTAX, "media type or subtype sent as an atom, not a string");
     else if (v->str.len == 0)
         mr_imap_diag(c, v->offset, REF_SYNTAX, "empty media type or subtype");
@@ -448,19 +438,19 @@ static int get_octets(mr_imap_dctx *c, const mr_imap_value *v, uint64_t *out)
             mr_imap_diag(c, v->offset, REF_SYNTAX, "body-fld-octets larger than a 32-bit number");
         return MR_IMAP_DEC_OK;
     }
-    if (is_string(v) && span_u64(v->str, out)) {
+    if (mr_imap_is_string(v) && span_u64(v->str, out)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "body-fld-octets sent as a string, not a number");
         return MR_IMAP_DEC_OK;
     }
-    if ((is_string(v) || is_bare(v)) && span_negative(v->str)) {
+    if ((mr_imap_is_string(v) || mr_imap_is_atomic(v)) && span_negative(v->str)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "negative body-fld-octets; taken as 0");
         return MR_IMAP_DEC_OK;
     }
-    if (is_nil(v)) {
+    if (mr_imap_value_is_nil(v)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "body-fld-octets NIL; taken as 0");
         return MR_IMAP_DEC_OK;
     }
-    if (is_bare(v) && span_float(v->str, out)) {
+    if (mr_imap_is_atomic(v) && span_float(v->str, out)) {
         /* "9.3736e+06" (Mail.ru, MailKit#1838): taken as the number it
          * writes, truncated (lenient, quirk 23). */
         mr_imap_diag(c, v->offset, REF_SYNTAX, "body-fld-octets in floating-point notation");
@@ -474,22 +464,18 @@ static int get_octets(mr_imap_dctx *c, const mr_imap_value *v, uint64_t *out)
 static int decode_disposition(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_disposition *d)
 {
     static const char detail[] = "a body disposition type is not a string";
+    int rc;
     memset(d, 0, sizeof *d);
     d->params.nil = 1;
-    if (is_nil(v))
-        return MR_IMAP_DEC_OK;
-    if (is_string(v)) {
+    if (mr_imap_is_string(v)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "body disposition is a bare string, not a list");
         d->type = v;
         return MR_IMAP_DEC_OK;
     }
-    if (!is_list(v))
-        return mr_imap_bad(c, v->offset, "a body disposition is not a list or NIL");
-    if (v->n_items == 0) {
-        mr_imap_diag(c, v->offset, REF_SYNTAX, "empty body disposition list; NIL expected");
-        return MR_IMAP_DEC_OK;
-    }
-    int rc = get_nstring(c, &v->items[0], &d->type, detail);
+    if (!list_or_nil(c, v, "a body disposition is not a list or NIL", "empty body disposition list; NIL expected",
+                     &rc))
+        return rc;
+    rc = get_nstring(c, &v->items[0], &d->type, detail);
     if (rc)
         return rc;
     if (v->n_items == 1) {
@@ -504,16 +490,16 @@ static int decode_disposition(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_d
 /* body-fld-lang = nstring / "(" string *(SP string) ")": kept as sent. */
 static void check_language(mr_imap_dctx *c, const mr_imap_value *v)
 {
-    if (is_nil(v) || is_string(v))
+    if (mr_imap_value_is_nil(v) || mr_imap_is_string(v))
         return;
-    if (!is_list(v)) {
+    if (!mr_imap_is_list(v)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "body language is not a string, list or NIL");
         return;
     }
     if (v->n_items == 0)
         mr_imap_diag(c, v->offset, REF_SYNTAX, "empty body language list");
     for (size_t i = 0; i < v->n_items; i++)
-        if (!is_string(&v->items[i])) {
+        if (!mr_imap_is_string(&v->items[i])) {
             mr_imap_diag(c, v->items[i].offset, REF_SYNTAX, "body language list holds a non-string");
             break;
         }
@@ -577,7 +563,7 @@ static int decode_mpart(mr_imap_dctx *c, const mr_imap_value *v, size_t nparts, 
 {
     b->multipart = 1;
     if (nparts) {
-        mr_imap_body *parts = alloc_zero(c, nparts, sizeof *parts);
+        mr_imap_body *parts = mr_imap_alloc_zero(c, nparts, sizeof *parts);
         if (!parts)
             return MR_IMAP_DEC_NOMEM;
         for (size_t i = 0; i < nparts; i++) {
@@ -619,29 +605,29 @@ static int decode_1part(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_body *b
         (rc = get_nstring(c, &it[4], &b->description, detail)) ||
         (rc = get_nstring(c, &it[5], &b->encoding, detail)))
         return rc;
-    if (is_nil(b->encoding))
+    if (mr_imap_value_is_nil(b->encoding))
         mr_imap_diag(c, it[5].offset, REF_SYNTAX, "body-fld-enc NIL; a string is expected");
     if ((rc = get_octets(c, &it[6], &b->size)))
         return rc;
 
     size_t i = 7;
-    int typed = is_string(b->type) || is_bare(b->type);
-    int subtyped = is_string(b->subtype) || is_bare(b->subtype);
+    int typed = mr_imap_is_string(b->type) || mr_imap_is_atomic(b->type);
+    int subtyped = mr_imap_is_string(b->subtype) || mr_imap_is_atomic(b->subtype);
     int text = typed && mr_span_eq_ci(b->type->str, "TEXT");
     int message = typed && subtyped && mr_span_eq_ci(b->type->str, "MESSAGE") &&
                   (mr_span_eq_ci(b->subtype->str, "RFC822") || mr_span_eq_ci(b->subtype->str, "GLOBAL"));
     if (typed && mr_span_eq_ci(b->type->str, "MULTIPART"))
         mr_imap_diag(c, v->offset, REF_SYNTAX, "MULTIPART type sent as a single part without body parts");
 
-    if (message && i < n && is_list(&it[i])) {
+    if (message && i < n && mr_imap_is_list(&it[i])) {
         /* body-type-msg: envelope SP body SP body-fld-lines */
         if ((rc = decode_envelope(c, &it[i], &b->envelope)))
             return rc;
         i++;
-        if (i >= n || !is_list(&it[i]))
+        if (i >= n || !mr_imap_is_list(&it[i]))
             return mr_imap_bad(c, i < n ? it[i].offset : v->offset,
                                "a MESSAGE/RFC822 part has an envelope but no body structure");
-        mr_imap_body *inner = alloc_zero(c, 1, sizeof *inner);
+        mr_imap_body *inner = mr_imap_alloc_zero(c, 1, sizeof *inner);
         if (!inner)
             return MR_IMAP_DEC_NOMEM;
         if ((rc = decode_body(c, &it[i], inner, structure)))
@@ -681,7 +667,7 @@ static int decode_1part(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_body *b
 /* body = "(" (body-type-1part / body-type-mpart) ")", one level deeper. */
 static int decode_body(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_body *b, int structure)
 {
-    if (!is_list(v))
+    if (!mr_imap_is_list(v))
         return mr_imap_bad(c, v->offset, "a body structure is not a parenthesised list");
     if (v->n_items == 0) {
         /* "()" as a MESSAGE/RFC822 part's body (HCL Domino 10,
@@ -693,13 +679,13 @@ static int decode_body(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_body *b,
         return mr_imap_bad(c, v->offset, DEPTH_DETAIL);
     c->depth++;
     size_t nparts = 0;
-    while (nparts < v->n_items && is_list(&v->items[nparts]))
+    while (nparts < v->n_items && mr_imap_is_list(&v->items[nparts]))
         nparts++;
     int rc;
     if (nparts)
         rc = decode_mpart(c, v, nparts, b, structure);
-    else if (v->n_items == 1 || is_list(&v->items[1]) ||
-             (v->n_items < 7 && is_nil(&v->items[1])))
+    else if (v->n_items == 1 || mr_imap_is_list(&v->items[1]) ||
+             (v->n_items < 7 && mr_imap_value_is_nil(&v->items[1])))
         /* ("MIXED"), ("MIXED" ("BOUNDARY" "x") ...) or Gmail's
          * ("RELATED" NIL ("ATTACHMENT" NIL) NIL) (MailKit#777): a
          * multipart whose parts were left out (lenient). */
@@ -728,11 +714,11 @@ static void put(uint8_t *buf, size_t *len, const void *p, size_t n)
 
 static void put_scalar(uint8_t *buf, size_t *len, const mr_imap_value *v)
 {
-    if (is_nil(v)) {
+    if (mr_imap_value_is_nil(v)) {
         put(buf, len, "NIL", 3);
         return;
     }
-    if (is_bare(v)) {
+    if (mr_imap_is_atomic(v)) {
         put(buf, len, v->raw.ptr, v->raw.len);
         return;
     }
@@ -766,10 +752,10 @@ static int section_text(mr_imap_dctx *c, const mr_imap_value *name, mr_span *out
     out->len = 0;
     const mr_imap_value *it = name->items;
     for (size_t i = 0; i < name->n_items; i++) {
-        if (!is_list(&it[i]))
+        if (!mr_imap_is_list(&it[i]))
             continue;
         for (size_t j = 0; j < it[i].n_items; j++)
-            if (is_list(&it[i].items[j]))
+            if (mr_imap_is_list(&it[i].items[j]))
                 return mr_imap_bad(c, it[i].items[j].offset, "a section holds a nested list");
     }
     uint8_t *buf = NULL;
@@ -779,7 +765,7 @@ static int section_text(mr_imap_dctx *c, const mr_imap_value *name, mr_span *out
         for (size_t i = 0; i < name->n_items; i++) {
             if (i)
                 put(buf, &len, " ", 1);
-            if (is_list(&it[i])) {
+            if (mr_imap_is_list(&it[i])) {
                 put(buf, &len, "(", 1);
                 for (size_t j = 0; j < it[i].n_items; j++) {
                     if (j)
@@ -817,7 +803,7 @@ static int section_valid(mr_span s, int binary)
     uint8_t ch;
     if (mr_cur_empty(&cur))
         return 1;
-    while (mr_cur_peek(&cur, &ch) && ch >= '0' && ch <= '9') {
+    while (mr_cur_peek(&cur, &ch) && mr_is(ch, MR_C_DIGIT)) {
         uint64_t n;
         if (!mr_cur_get_u64(&cur, &n) || n == 0 || n > UINT32_MAX)
             return 0;
@@ -897,7 +883,7 @@ static mr_imap_fetch_kind classify(mr_imap_dctx *c, const mr_imap_value *name)
 static int get_data(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_fetch_item *f,
                     const char *bad_detail)
 {
-    if (!is_nil(v) && !is_string(v))
+    if (!mr_imap_value_is_nil(v) && !mr_imap_is_string(v))
         return mr_imap_bad(c, v->offset, bad_detail);
     f->data = v;
     return MR_IMAP_DEC_OK;
@@ -906,17 +892,17 @@ static int get_data(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_fetch_item 
 /* FLAGS: "(" [flag-fetch *(SP flag-fetch)] ")".  Lenient: NIL. */
 static int decode_flags(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_fetch_item *f)
 {
-    if (is_nil(v)) {
+    if (mr_imap_value_is_nil(v)) {
         mr_imap_diag(c, v->offset, REF_SYNTAX, "FLAGS NIL; a list is expected");
         return MR_IMAP_DEC_OK;
     }
-    if (!is_list(v))
+    if (!mr_imap_is_list(v))
         return mr_imap_bad(c, v->offset, "FLAGS is not a parenthesised list");
-    mr_span *a = alloc_zero(c, v->n_items, sizeof *a);
+    mr_span *a = mr_imap_alloc_zero(c, v->n_items, sizeof *a);
     if (!a)
         return MR_IMAP_DEC_NOMEM;
     for (size_t i = 0; i < v->n_items; i++) {
-        if (!is_bare(&v->items[i]))
+        if (!mr_imap_is_atomic(&v->items[i]))
             return mr_imap_bad(c, v->items[i].offset, "a FLAGS element is not a flag");
         a[i] = v->items[i].str;
     }
@@ -942,7 +928,7 @@ static int get_number(mr_imap_dctx *c, const mr_imap_value *v, uint64_t *out, in
 /* objectid = 1*255(ALPHA / DIGIT / "_" / "-") (RFC 8474). */
 static int objectid_ok(const mr_imap_value *v)
 {
-    if (!is_bare(v) || v->str.len == 0 || v->str.len > 255)
+    if (!mr_imap_is_atomic(v) || v->str.len == 0 || v->str.len > 255)
         return 0;
     for (size_t i = 0; i < v->str.len; i++) {
         uint8_t ch = v->str.ptr[i];
@@ -957,7 +943,7 @@ static int objectid_ok(const mr_imap_value *v)
 static const mr_imap_value *unwrap1(mr_imap_dctx *c, const mr_imap_value *v, const char *ref,
                                     const char *msg)
 {
-    if (is_list(v))
+    if (mr_imap_is_list(v))
         return v->n_items == 1 ? &v->items[0] : NULL;
     mr_imap_diag(c, v->offset, ref, msg);
     return v;
@@ -995,7 +981,8 @@ static int decode_item(mr_imap_dctx *c, const mr_imap_value *name, const mr_imap
             mr_imap_diag(c, v->offset, REF_SYNTAX, "UID 0; uniqueid is a non-zero number");
         return MR_IMAP_DEC_OK;
     case MR_IMAP_FETCH_INTERNALDATE:
-        if (is_string(v) && !parse_time_q(v->str, &f->time, 1, &(unsigned){0})) {
+        rc = decode_time(c, v, &f->time, "INTERNALDATE is not a date-time");
+        if (rc == MR_IMAP_DEC_BAD && mr_imap_is_string(v)) {
             /* "00-Jan-0000 00:00:00 +0000" (Domino, MailKit#944): a string
              * that is no date; no time is given (lenient, quirk 34). */
             memset(&f->time, 0, sizeof f->time);
@@ -1003,7 +990,7 @@ static int decode_item(mr_imap_dctx *c, const mr_imap_value *name, const mr_imap
             mr_imap_diag(c, v->offset, REF_SYNTAX, "INTERNALDATE is not a valid date-time; no time taken");
             return MR_IMAP_DEC_OK;
         }
-        if ((rc = decode_time(c, v, &f->time, "INTERNALDATE is not a date-time")))
+        if (rc)
             return rc;
         f->has_time = 1;
         return MR_IMAP_DEC_OK;
@@ -1026,7 +1013,7 @@ static int decode_item(mr_imap_dctx *c, const mr_imap_value *name, const mr_imap
         return decode_envelope(c, v, &f->envelope);
     case MR_IMAP_FETCH_BODY:
     case MR_IMAP_FETCH_BODYSTRUCTURE: {
-        mr_imap_body *b = alloc_zero(c, 1, sizeof *b);
+        mr_imap_body *b = mr_imap_alloc_zero(c, 1, sizeof *b);
         if (!b)
             return MR_IMAP_DEC_NOMEM;
         if ((rc = decode_body(c, v, b, f->kind == MR_IMAP_FETCH_BODYSTRUCTURE)))
@@ -1048,12 +1035,12 @@ static int decode_item(mr_imap_dctx *c, const mr_imap_value *name, const mr_imap
     case MR_IMAP_FETCH_THREADID: {
         /* "EMAILID" SP "(" objectid ")"; "THREADID" SP ("(" objectid ")" / nil) */
         const mr_imap_value *id = v;
-        if (is_nil(v)) {
+        if (mr_imap_value_is_nil(v)) {
             if (f->kind == MR_IMAP_FETCH_EMAILID)
                 mr_imap_diag(c, v->offset, "RFC 8474", "EMAILID NIL; an objectid is expected");
         } else {
             id = unwrap1(c, v, "RFC 8474", "objectid without parentheses");
-            if (!id || !(is_bare(id) || is_string(id)))
+            if (!id || !(mr_imap_is_atomic(id) || mr_imap_is_string(id)))
                 return mr_imap_bad(c, v->offset, "EMAILID or THREADID is not a parenthesised objectid");
             if (!objectid_ok(id))
                 mr_imap_diag(c, id->offset, "RFC 8474",
@@ -1064,7 +1051,7 @@ static int decode_item(mr_imap_dctx *c, const mr_imap_value *name, const mr_imap
     }
     case MR_IMAP_FETCH_SAVEDATE:
         /* "SAVEDATE" SP (date-time / nil) */
-        if (is_nil(v)) {
+        if (mr_imap_value_is_nil(v)) {
             f->data = v;
             return MR_IMAP_DEC_OK;
         }
@@ -1076,12 +1063,12 @@ static int decode_item(mr_imap_dctx *c, const mr_imap_value *name, const mr_imap
         /* "PREVIEW" SP nstring.  Drafts of RFC 8970 put a modifier list
          * such as (FUZZY) or an algorithm name before the text, inside a
          * list: the text is taken as the list's last element. */
-        if (is_list(v)) {
+        if (mr_imap_is_list(v)) {
             mr_imap_diag(c, v->offset, "RFC 8970", "PREVIEW value is a list; an nstring is expected");
             if (v->n_items == 0)
                 return mr_imap_bad(c, v->offset, "PREVIEW is an empty list");
             v = &v->items[v->n_items - 1];
-            if (is_list(v)) /* only modifiers: no text */
+            if (mr_imap_is_list(v)) /* only modifiers: no text */
                 v = NULL;
         }
         return get_data(c, v, f, "PREVIEW is not a string or NIL");
@@ -1099,7 +1086,7 @@ int mr_imap_decode_fetch(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_fetch 
     out->n = 0;
     if (!v)
         return mr_imap_bad(c, 0, "FETCH without data");
-    if (!is_list(v))
+    if (!mr_imap_is_list(v))
         return mr_imap_bad(c, v->offset, "FETCH data is not a parenthesised list");
     for (size_t i = 0; i < v->n_items; i += 2) {
         const mr_imap_value *name = &v->items[i];
@@ -1113,7 +1100,7 @@ int mr_imap_decode_fetch(mr_imap_dctx *c, const mr_imap_value *v, mr_imap_fetch 
         return MR_IMAP_DEC_OK;
     }
     size_t n = v->n_items / 2;
-    mr_imap_fetch_item *items = alloc_zero(c, n, sizeof *items);
+    mr_imap_fetch_item *items = mr_imap_alloc_zero(c, n, sizeof *items);
     if (!items)
         return MR_IMAP_DEC_NOMEM;
     for (size_t i = 0; i < n; i++) {

@@ -84,4 +84,48 @@ int mr_imap_value_is_nil(const mr_imap_value *v);
 int mr_imap_read_values(mr_imap_dctx *c, mr_span text, uint64_t offset, int in_bracket,
                         const mr_imap_value **out, size_t *n);
 
+/*
+ * Shared by the decoders (mr_imap_code.c, mr_imap_data.c, mr_imap_fetch.c).
+ * Each test of a value is 0 for NULL; NIL is mr_imap_value_is_nil().
+ */
+/* A parenthesised list. */
+static inline int mr_imap_is_list(const mr_imap_value *v) { return v && v->type == MR_IMAP_V_LIST; }
+
+/* ATOM or NUMBER: what an astring may be besides a string. */
+static inline int mr_imap_is_atomic(const mr_imap_value *v)
+{
+    return v && (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER);
+}
+
+/* A string (QUOTED, LITERAL, LITERAL8), not an atom. */
+static inline int mr_imap_is_string(const mr_imap_value *v) { return mr_imap_value_is_string(v, 0); }
+
+/*
+ * A zeroed array of n elements of size (> 0) bytes in the store; n == 0
+ * gets one element, so that an empty array still has an address.  NULL,
+ * with c->st->err set, when the store refuses it.
+ */
+static inline void *mr_imap_alloc_zero(mr_imap_dctx *c, size_t n, size_t size)
+{
+    if (n == 0)
+        n = 1;
+    if (n > SIZE_MAX / size) {
+        c->st->err = MR_E_MEMORY_LIMIT;
+        return NULL;
+    }
+    void *p = mr_store_alloc(c->st, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+/* 1 when atoms[0..n) lists IMAP4rev2 or IMAP4rev1 (RFC 9051 9, capability-data). */
+static inline int mr_imap_has_imap4rev(const mr_span *atoms, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (mr_span_eq_ci(atoms[i], "IMAP4rev1") || mr_span_eq_ci(atoms[i], "IMAP4rev2"))
+            return 1;
+    return 0;
+}
+
 #endif /* MR_IMAP_INT_H */
