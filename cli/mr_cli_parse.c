@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mr_cursor.h"
 #include "imap/mr_imap.h"
 #include "mr_json.h"
 #include "pop3/mr_pop3.h"
@@ -59,13 +60,12 @@ struct mr_cli_stream {
     /* Client side, dialogue mode. */
     uint8_t line[CMD_MAX];    /* the command line being collected (truncated) */
     size_t line_len;
+    uint64_t skip_left;       /* bytes still to skip: an IMAP literal, an SMTP BDAT payload */
     int in_data;              /* SMTP: inside a DATA message */
     size_t data_match;        /* bytes of data_end matched so far */
-    uint64_t bdat_left;       /* SMTP: BDAT payload bytes still to skip */
     unsigned last_code;       /* SMTP: code of the last reply */
     uint8_t tail[TAIL_MAX];   /* IMAP: the last bytes of the line being collected */
     size_t tail_len;
-    uint64_t lit_left;        /* IMAP: literal bytes still to skip */
     int in_command;           /* IMAP: the next line goes on with a command after a literal */
     int lit_waiting;          /* IMAP: a synchronizing literal awaits the server's "+" */
     uint64_t lit_wait_size;   /*   its size */
@@ -210,7 +210,8 @@ static void end_message(mr_cli_stream *s, uint64_t offset)
     fputc('\n', f);
 }
 
-/* "NAME:OFFSET: CODE: reason: detail (S segment at line N)". */
+/* "NAME:OFFSET: CODE: reason: detail (S segment at line N)"; a fatal
+ * error stops the stream. */
 static void report(mr_cli_stream *s, const mr_error *e)
 {
     FILE *f = s->cfg->err;
@@ -220,29 +221,25 @@ static void report(mr_cli_stream *s, const mr_error *e)
         fprintf(f, ": %s", e->detail);
     end_message(s, e->offset);
     raise_status(s, MR_CLI_EXIT_FAILED);
+    if (mr_errcode_is_fatal(e->code))
+        s->stopped = 1;
 }
 
 /* An error of our own making (queueing a command failed): no response. */
 static void stream_error(mr_cli_stream *s, int code, uint64_t offset, const char *detail)
 {
     mr_error e;
-    json_t *o = json_object();
     e.code = (mr_errcode)code;
     e.offset = offset;
     e.detail = detail;
-    if (o && (json_object_set_new(o, "protocol",
-                                  json_string(mr_cli_protocol_name(s->cfg->protocol))) != 0 ||
-              json_object_set_new(o, "error", mr_json_error(&e)) != 0)) {
-        json_decref(o);
-        o = NULL;
+    if (!s->cfg->print) { /* with --print, stdout holds wire bytes only */
+        json_t *o = json_object();
+        int ok = 1;
+        mr_json_put(o, "protocol", json_string(mr_cli_protocol_name(s->cfg->protocol)), &ok);
+        mr_json_put(o, "error", mr_json_error(&e), &ok);
+        emit(s, mr_json_finish(o, ok));
     }
-    if (s->cfg->print) /* stdout holds wire bytes only */
-        json_decref(o);
-    else
-        emit(s, o);
     report(s, &e);
-    if (mr_errcode_is_fatal(e.code))
-        s->stopped = 1;
 }
 
 /* ------------------------------------------------------------ POP3 events */
@@ -254,15 +251,11 @@ static void pop3_event(mr_cli_stream *s, const mr_pop3_event *ev)
         s->chunks++;
         return;
     case MR_EV_RESPONSE:
-        emit(s, mr_json_pop3(ev, s->chunks, !s->cfg->hide_chunks));
-        s->chunks = 0;
-        return;
     case MR_EV_ERROR:
         emit(s, mr_json_pop3(ev, s->chunks, !s->cfg->hide_chunks));
         s->chunks = 0;
-        report(s, &ev->error);
-        if (mr_errcode_is_fatal(ev->error.code))
-            s->stopped = 1;
+        if (ev->type == MR_EV_ERROR)
+            report(s, &ev->error);
         return;
     case MR_EV_NEED_MORE:
         return;
@@ -283,11 +276,8 @@ static void smtp_event(mr_cli_stream *s, const mr_smtp_event *ev)
         }
     }
     emit(s, mr_json_smtp(ev));
-    if (ev->type == MR_EV_ERROR) {
+    if (ev->type == MR_EV_ERROR)
         report(s, &ev->error);
-        if (mr_errcode_is_fatal(ev->error.code))
-            s->stopped = 1;
-    }
 }
 
 /* ------------------------------------------------------------ IMAP events */
@@ -330,7 +320,7 @@ static void imap_track(mr_cli_stream *s, const mr_imap_response *r)
         return;
     if (r->kind == MR_IMAP_CONTINUATION) {
         s->lit_waiting = 0;
-        s->lit_left = s->lit_wait_size;
+        s->skip_left = s->lit_wait_size;
     } else if (r->kind == MR_IMAP_TAGGED && r->tag.len == s->cmd_tag_len &&
                memcmp(r->tag.ptr, s->cmd_tag, s->cmd_tag_len) == 0) {
         s->lit_waiting = 0;
@@ -364,11 +354,8 @@ static void imap_event(mr_cli_stream *s, const mr_imap_event *ev)
         else if (ev->response && (ev->type == MR_EV_RESPONSE || printable_error(ev->error.code)))
             print_imap(s, ev->response);
         s->chunks = 0;
-        if (ev->type == MR_EV_ERROR) {
+        if (ev->type == MR_EV_ERROR)
             report(s, &ev->error);
-            if (mr_errcode_is_fatal(ev->error.code))
-                s->stopped = 1;
-        }
         return;
     case MR_EV_NEED_MORE:
         return;
@@ -377,81 +364,6 @@ static void imap_event(mr_cli_stream *s, const mr_imap_event *ev)
 
 /* ------------------------------------------------------------ feeding */
 
-void mr_cli_stream_server(mr_cli_stream *s, const uint8_t *data, size_t len)
-{
-    static const uint8_t empty[1] = {0};
-    size_t off = 0, used = 0, idle = 0;
-    if (!data)
-        data = empty; /* no arithmetic on NULL */
-    while (!s->stopped) {
-        mr_event_type t;
-        if (s->pop3) {
-            mr_pop3_event ev;
-            t = mr_pop3_next(s->pop3, data + off, len - off, &used, &ev);
-            off += used;
-            if (t == MR_EV_NEED_MORE)
-                break;
-            pop3_event(s, &ev);
-        } else if (s->imap) {
-            mr_imap_event ev;
-            t = mr_imap_next(s->imap, data + off, len - off, &used, &ev);
-            off += used;
-            if (t == MR_EV_NEED_MORE)
-                break;
-            imap_event(s, &ev);
-        } else {
-            mr_smtp_event ev;
-            t = mr_smtp_next(s->smtp, data + off, len - off, &used, &ev);
-            off += used;
-            if (t == MR_EV_NEED_MORE)
-                break;
-            smtp_event(s, &ev);
-        }
-        idle = used ? 0 : idle + 1;
-        if (idle > MAX_IDLE_EVENTS) {
-            fprintf(s->cfg->err, "%s: the parser returns events without consuming input\n",
-                    name_of(s));
-            raise_status(s, MR_CLI_EXIT_USAGE);
-            s->stopped = 1;
-        }
-    }
-}
-
-int mr_cli_stream_finish(mr_cli_stream *s)
-{
-    size_t n = 0;
-    while (!s->stopped) {
-        mr_event_type t;
-        if (s->pop3) {
-            mr_pop3_event ev;
-            t = mr_pop3_finish(s->pop3, &ev);
-            if (t == MR_EV_NEED_MORE)
-                break;
-            pop3_event(s, &ev);
-        } else if (s->imap) {
-            mr_imap_event ev;
-            t = mr_imap_finish(s->imap, &ev);
-            if (t == MR_EV_NEED_MORE)
-                break;
-            imap_event(s, &ev);
-        } else {
-            mr_smtp_event ev;
-            t = mr_smtp_finish(s->smtp, &ev);
-            if (t == MR_EV_NEED_MORE)
-                break;
-            smtp_event(s, &ev);
-        }
-        if (++n > MAX_IDLE_EVENTS) {
-            fprintf(s->cfg->err, "%s: the parser's finish() does not end\n", name_of(s));
-            raise_status(s, MR_CLI_EXIT_USAGE);
-            s->stopped = 1;
-        }
-    }
-    return s->status;
-}
-
-/* ------------------------------------------------------------ client side */
-
 static uint64_t server_offset(const mr_cli_stream *s)
 {
     if (s->imap)
@@ -459,22 +371,80 @@ static uint64_t server_offset(const mr_cli_stream *s)
     return s->pop3 ? mr_pop3_offset(s->pop3) : mr_smtp_offset(s->smtp);
 }
 
-/* The payload size of "BDAT n [LAST]", or 0 when there is none. */
+/* One mr_*_next() call on data[0..len), or mr_*_finish() when finishing,
+ * and the handling of the event it returns.  *used: the bytes consumed. */
+static mr_event_type step(mr_cli_stream *s, const uint8_t *data, size_t len, size_t *used,
+                          int finishing)
+{
+    mr_event_type t;
+    *used = 0;
+    if (s->pop3) {
+        mr_pop3_event ev;
+        t = finishing ? mr_pop3_finish(s->pop3, &ev) : mr_pop3_next(s->pop3, data, len, used, &ev);
+        if (t != MR_EV_NEED_MORE)
+            pop3_event(s, &ev);
+    } else if (s->imap) {
+        mr_imap_event ev;
+        t = finishing ? mr_imap_finish(s->imap, &ev) : mr_imap_next(s->imap, data, len, used, &ev);
+        if (t != MR_EV_NEED_MORE)
+            imap_event(s, &ev);
+    } else {
+        mr_smtp_event ev;
+        t = finishing ? mr_smtp_finish(s->smtp, &ev) : mr_smtp_next(s->smtp, data, len, used, &ev);
+        if (t != MR_EV_NEED_MORE)
+            smtp_event(s, &ev);
+    }
+    return t;
+}
+
+/* A parser bug: it returns events without end.  Stop the stream. */
+static void stuck(mr_cli_stream *s, const char *what)
+{
+    fprintf(s->cfg->err, "%s:%llu: %s\n", name_of(s), (unsigned long long)server_offset(s), what);
+    raise_status(s, MR_CLI_EXIT_USAGE);
+    s->stopped = 1;
+}
+
+void mr_cli_stream_server(mr_cli_stream *s, const uint8_t *data, size_t len)
+{
+    static const uint8_t empty[1] = {0};
+    size_t off = 0, used = 0, idle = 0;
+    if (!data)
+        data = empty; /* no arithmetic on NULL */
+    while (!s->stopped) {
+        mr_event_type t = step(s, data + off, len - off, &used, 0);
+        off += used;
+        if (t == MR_EV_NEED_MORE)
+            break;
+        idle = used ? 0 : idle + 1;
+        if (idle > MAX_IDLE_EVENTS)
+            stuck(s, "the parser returns events without consuming input");
+    }
+}
+
+int mr_cli_stream_finish(mr_cli_stream *s)
+{
+    size_t n = 0, used;
+    while (!s->stopped && step(s, NULL, 0, &used, 1) != MR_EV_NEED_MORE) {
+        if (++n > MAX_IDLE_EVENTS)
+            stuck(s, "the parser's finish() does not end");
+    }
+    return s->status;
+}
+
+/* ------------------------------------------------------------ client side */
+
+/* The payload size of "BDAT n [LAST]", or 0 when there is none (or it
+ * does not fit in 64 bits: the server will reject it; skip nothing). */
 static uint64_t bdat_size(const uint8_t *line, size_t n)
 {
-    size_t i = 4;
-    uint64_t v = 0;
-    while (i < n && (line[i] == ' ' || line[i] == '\t'))
-        i++;
-    if (i >= n || line[i] < '0' || line[i] > '9')
+    mr_cursor c;
+    uint64_t v;
+    mr_cur_init(&c, line, n);
+    if (!mr_cur_skip(&c, 4))
         return 0;
-    for (; i < n && line[i] >= '0' && line[i] <= '9'; i++) {
-        unsigned d = (unsigned)(line[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return 0; /* the server will reject it; skip nothing */
-        v = v * 10 + d;
-    }
-    return v;
+    mr_cur_skip_space(&c);
+    return mr_cur_get_u64(&c, &v) ? v : 0;
 }
 
 /*
@@ -488,7 +458,7 @@ static int client_literal(const uint8_t *t, size_t n, uint64_t *size)
 {
     size_t end, i;
     int nonsync = 0;
-    uint64_t v = 0;
+    mr_cursor c;
     while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
         n--;
     if (n < 3 || t[n - 1] != '}')
@@ -503,13 +473,9 @@ static int client_literal(const uint8_t *t, size_t n, uint64_t *size)
         i--;
     if (i == end || i == 0 || t[i - 1] != '{')
         return 0;
-    for (size_t k = i; k < end; k++) {
-        unsigned d = (unsigned)(t[k] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return 0;
-        v = v * 10 + d;
-    }
-    *size = v;
+    mr_cur_init(&c, t + i, end - i);
+    if (!mr_cur_get_u64(&c, size))
+        return 0;
     return nonsync ? 2 : 1;
 }
 
@@ -541,7 +507,7 @@ static void imap_client_line(mr_cli_stream *s, const uint8_t *line, size_t n)
         return;
     s->in_command = 1;
     if (lit == 2) {
-        s->lit_left = size;
+        s->skip_left = size;
     } else {
         s->lit_waiting = 1;
         s->lit_wait_size = size;
@@ -565,7 +531,7 @@ static void client_line(mr_cli_stream *s, const uint8_t *line, size_t n)
             return; /* a SASL response (RFC 4954 4) */
         rc = mr_smtp_expect_line(s->smtp, line, n);
         if (rc == 0 && mr_smtp_cmd_classify(line, n) == MR_SMTP_BDAT)
-            s->bdat_left = bdat_size(line, n);
+            s->skip_left = bdat_size(line, n);
     }
     if (rc != 0)
         stream_error(s, rc, server_offset(s), "while queueing a client command");
@@ -579,21 +545,13 @@ void mr_cli_stream_client(mr_cli_stream *s, const uint8_t *data, size_t len)
             /* The client sent the literal without a "+" in between: take
              * it as the literal anyway. */
             s->lit_waiting = 0;
-            s->lit_left = s->lit_wait_size;
+            s->skip_left = s->lit_wait_size;
         }
-        if (s->lit_left) {
+        if (s->skip_left) {
             size_t take = len - i;
-            if ((uint64_t)take > s->lit_left)
-                take = (size_t)s->lit_left;
-            s->lit_left -= take;
-            i += take;
-            continue;
-        }
-        if (s->bdat_left) {
-            size_t take = len - i;
-            if ((uint64_t)take > s->bdat_left)
-                take = (size_t)s->bdat_left;
-            s->bdat_left -= take;
+            if ((uint64_t)take > s->skip_left)
+                take = (size_t)s->skip_left;
+            s->skip_left -= take;
             i += take;
             continue;
         }
@@ -1002,23 +960,18 @@ void mr_cli_parse_usage(FILE *f)
 /* A positive size with an optional K/M/G suffix.  0 on success. */
 static int parse_size(const char *s, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0, mul = 1;
-    const char *p = s;
-    if (*p < '0' || *p > '9')
+    uint64_t v, mul = 1;
+    mr_cursor c;
+    mr_cur_init(&c, (const uint8_t *)s, strlen(s));
+    if (!mr_cur_get_u64(&c, &v))
         return -1;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    if (*p == 'k' || *p == 'K')
-        mul = 1024, p++;
-    else if (*p == 'm' || *p == 'M')
-        mul = 1024 * 1024, p++;
-    else if (*p == 'g' || *p == 'G')
-        mul = 1024 * 1024 * 1024, p++;
-    if (*p != 0 || v == 0 || v > UINT64_MAX / mul || v * mul > max)
+    if (mr_cur_accept(&c, 'k') || mr_cur_accept(&c, 'K'))
+        mul = 1024;
+    else if (mr_cur_accept(&c, 'm') || mr_cur_accept(&c, 'M'))
+        mul = 1024 * 1024;
+    else if (mr_cur_accept(&c, 'g') || mr_cur_accept(&c, 'G'))
+        mul = 1024 * 1024 * 1024;
+    if (!mr_cur_empty(&c) || v == 0 || v > UINT64_MAX / mul || v * mul > max)
         return -1;
     *out = v * mul;
     return 0;

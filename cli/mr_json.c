@@ -12,27 +12,44 @@
 
 #include "mr_utf8.h"
 
-/* Set key to v (stolen); remembers a failure (v NULL or set failed) in *ok. */
-static void put(json_t *o, const char *key, json_t *v, int *ok)
+/* Set key to v (stolen); remembers a failure (o or v NULL, or the set
+ * failed) in *ok. */
+void mr_json_put(json_t *o, const char *key, json_t *v, int *ok)
 {
-    if (!v) {
+    if (!o || !v) {
+        json_decref(v);
         *ok = 0;
-        return;
+    } else if (json_object_set_new_nocheck(o, key, v) != 0) {
+        *ok = 0;
     }
-    if (json_object_set_new_nocheck(o, key, v) != 0)
-        *ok = 0;
 }
 
-/* Append v (stolen) to array a. */
-static void push(json_t *a, json_t *v, int *ok)
+/* Append v (stolen) to array a, the same way. */
+void mr_json_push(json_t *a, json_t *v, int *ok)
 {
-    if (!v) {
+    if (!a || !v) {
+        json_decref(v);
         *ok = 0;
-        return;
+    } else if (json_array_append_new(a, v) != 0) {
+        *ok = 0;
     }
-    if (json_array_append_new(a, v) != 0)
-        *ok = 0;
 }
+
+json_t *mr_json_finish(json_t *o, int ok)
+{
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *mr_json_span(mr_span s) { return mr_json_bytes(s.ptr, s.len); }
+
+#define put mr_json_put
+#define push mr_json_push
+#define finish mr_json_finish
+#define span mr_json_span
 
 /* Integers beyond json_int_t (long long; never in practice) are clamped. */
 static json_t *u64(uint64_t v)
@@ -41,17 +58,6 @@ static json_t *u64(uint64_t v)
 }
 
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
-
-static json_t *span(mr_span s) { return mr_json_bytes(s.ptr, s.len); }
-
-static json_t *finish(json_t *o, int ok)
-{
-    if (!ok) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
 
 json_t *mr_json_bytes(const uint8_t *p, size_t len)
 {
@@ -90,8 +96,6 @@ json_t *mr_json_error(const mr_error *e)
 {
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, "code", json_string(mr_errcode_name(e->code)), &ok);
     put(o, "reason", json_string(mr_errcode_reason(e->code)), &ok);
     put(o, "detail", str_or_null(e->detail), &ok);
@@ -99,30 +103,22 @@ json_t *mr_json_error(const mr_error *e)
     return finish(o, ok);
 }
 
-static json_t *range(uint64_t a, uint64_t b)
+json_t *mr_json_range(uint64_t a, uint64_t b)
 {
     json_t *r = json_array();
     int ok = 1;
-    if (!r)
-        return NULL;
     push(r, u64(a), &ok);
     push(r, u64(b), &ok);
     return finish(r, ok);
 }
 
-static json_t *diagnostics(const mr_diag *d, size_t n)
+json_t *mr_json_diagnostics(const mr_diag *d, size_t n)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < n && ok; i++) {
         json_t *o = json_object();
         int ok2 = 1;
-        if (!o) {
-            ok = 0;
-            break;
-        }
         put(o, "offset", u64(d[i].offset), &ok2);
         put(o, "ref", str_or_null(d[i].ref), &ok2);
         put(o, "message", str_or_null(d[i].message), &ok2);
@@ -131,12 +127,10 @@ static json_t *diagnostics(const mr_diag *d, size_t n)
     return finish(a, ok);
 }
 
-static json_t *span_list(const mr_span *s, size_t n)
+json_t *mr_json_span_list(const mr_span *s, size_t n)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < n && ok; i++)
         push(a, span(s[i]), &ok);
     return finish(a, ok);
@@ -154,11 +148,9 @@ static json_t *named_item(mr_span name, const char *kind, const mr_span *params,
 {
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, "name", span(name), &ok);
     put(o, "kind", json_string(kind), &ok);
-    put(o, "params", span_list(params, n_params), &ok);
+    put(o, "params", mr_json_span_list(params, n_params), &ok);
     if (has_number)
         put(o, "number", u64(number), &ok);
     if (flag1 && on1)
@@ -172,8 +164,6 @@ static json_t *pop3_capas(const mr_pop3_response *r)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < r->n_capas && ok; i++) {
         const mr_pop3_capa *k = &r->capas[i];
         push(a, named_item(k->name, mr_pop3_capa_kind_name(k->kind), k->params, k->n_params, k->has_number,
@@ -186,15 +176,9 @@ static json_t *pop3_entries(const mr_pop3_response *r, int uidl)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < r->n_entries && ok; i++) {
         json_t *o = json_object();
         int ok2 = 1;
-        if (!o) {
-            ok = 0;
-            break;
-        }
         put(o, "msg", u64(r->entries[i].msg), &ok2);
         if (uidl)
             put(o, "uid", span(r->entries[i].uid), &ok2);
@@ -209,8 +193,6 @@ static json_t *pop3_fields(const mr_pop3_response *r)
 {
     json_t *f = json_object();
     int ok = 1;
-    if (!f)
-        return NULL;
     if (r->status == MR_POP3_STATUS_CONT && r->cmd == MR_POP3_AUTH) {
         put(f, "challenge", span(r->sasl), &ok);
         return finish(f, ok);
@@ -240,7 +222,7 @@ static json_t *pop3_fields(const mr_pop3_response *r)
         break;
     case MR_POP3_AUTH_LIST:
     case MR_POP3_LANG_LIST:
-        put(f, "items", span_list(r->items, r->n_items), &ok);
+        put(f, "items", mr_json_span_list(r->items, r->n_items), &ok);
         break;
     default:
         break;
@@ -253,8 +235,6 @@ json_t *mr_json_pop3(const mr_pop3_event *ev, uint64_t chunks, int show_chunks)
     const mr_pop3_response *r = ev->response;
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, "protocol", json_string("pop3"), &ok);
     if (r) {
         put(o, "kind", json_string(mr_pop3_cmd_name(r->cmd)), &ok);
@@ -269,7 +249,7 @@ json_t *mr_json_pop3(const mr_pop3_event *ev, uint64_t chunks, int show_chunks)
                                               : json_null(),
             &ok);
         put(o, "text", span(r->text), &ok);
-        put(o, "range", range(r->offset, r->end), &ok);
+        put(o, "range", mr_json_range(r->offset, r->end), &ok);
         put(o, "multiline", json_boolean(r->multiline), &ok);
         if (r->multiline) {
             put(o, "body_bytes", u64(r->body_bytes), &ok);
@@ -278,14 +258,14 @@ json_t *mr_json_pop3(const mr_pop3_event *ev, uint64_t chunks, int show_chunks)
                 put(o, "chunks", u64(chunks), &ok);
             if (!r->streamed) {
                 json_t *lines = json_array();
-                int ok2 = lines != NULL;
+                int ok2 = 1;
                 for (size_t i = 0; i < r->n_lines && ok2; i++)
                     push(lines, mr_json_bytes(r->lines[i].ptr, r->lines[i].len), &ok2);
                 put(o, "lines", finish(lines, ok2), &ok);
             }
         }
         put(o, "fields", pop3_fields(r), &ok);
-        put(o, "diagnostics", diagnostics(r->diags, r->n_diags), &ok);
+        put(o, "diagnostics", mr_json_diagnostics(r->diags, r->n_diags), &ok);
     }
     if (ev->type == MR_EV_ERROR)
         put(o, "error", mr_json_error(&ev->error), &ok);
@@ -300,8 +280,6 @@ static json_t *smtp_keywords(const mr_smtp_reply *r)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < r->n_keywords && ok; i++) {
         const mr_smtp_keyword *k = &r->keywords[i];
         push(a, named_item(k->name, mr_smtp_ext_name(k->kind), k->params, k->n_params, k->has_number, k->number,
@@ -314,8 +292,6 @@ static json_t *smtp_fields(const mr_smtp_reply *r)
 {
     json_t *f = json_object();
     int ok = 1;
-    if (!f)
-        return NULL;
     if (r->code == 334) {
         put(f, "challenge", span(r->sasl), &ok);
         return finish(f, ok);
@@ -359,19 +335,17 @@ json_t *mr_json_smtp(const mr_smtp_event *ev)
     const mr_smtp_reply *r = ev->reply;
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, "protocol", json_string("smtp"), &ok);
     if (r) {
         put(o, "kind", json_string(mr_smtp_cmd_name(r->cmd)), &ok);
         put(o, "code", json_integer((json_int_t)r->code), &ok);
         put(o, "status", json_string(mr_smtp_severity(r->code)), &ok);
         put(o, "enhanced", smtp_enhanced(&r->enhanced), &ok);
-        put(o, "text", span_list(r->texts, r->n_lines), &ok);
+        put(o, "text", mr_json_span_list(r->texts, r->n_lines), &ok);
         put(o, "mixed_codes", json_boolean(r->mixed_codes), &ok);
-        put(o, "range", range(r->offset, r->end), &ok);
+        put(o, "range", mr_json_range(r->offset, r->end), &ok);
         put(o, "fields", smtp_fields(r), &ok);
-        put(o, "diagnostics", diagnostics(r->diags, r->n_diags), &ok);
+        put(o, "diagnostics", mr_json_diagnostics(r->diags, r->n_diags), &ok);
     }
     if (ev->type == MR_EV_ERROR)
         put(o, "error", mr_json_error(&ev->error), &ok);
@@ -379,12 +353,3 @@ json_t *mr_json_smtp(const mr_smtp_event *ev)
         put(o, "diagnostics_dropped", u64(r->diags_dropped), &ok);
     return finish(o, ok);
 }
-
-/* ------------------------------------------------- shared with mr_json_imap.c */
-
-void mr_json_put(json_t *o, const char *key, json_t *v, int *ok) { put(o, key, v, ok); }
-void mr_json_push(json_t *a, json_t *v, int *ok) { push(a, v, ok); }
-json_t *mr_json_finish(json_t *o, int ok) { return finish(o, ok); }
-json_t *mr_json_range(uint64_t a, uint64_t b) { return range(a, b); }
-json_t *mr_json_diagnostics(const mr_diag *d, size_t n) { return diagnostics(d, n); }
-json_t *mr_json_span_list(const mr_span *s, size_t n) { return span_list(s, n); }

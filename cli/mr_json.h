@@ -47,12 +47,15 @@ json_t *mr_json_imap_value(const mr_imap_value *v);
 
 /*
  * Building blocks shared by the mr_json*.c files.  Each builder returns
- * NULL when out of memory; put and push steal v and clear *ok on failure
- * (v NULL included), finish releases o and returns NULL when !ok.
+ * NULL when out of memory.  put and push steal v and clear *ok on failure,
+ * a NULL o, a or v included, so that a builder need not check each
+ * allocation: it calls json_object(), puts, and returns finish(o, ok),
+ * which releases o and returns NULL when !ok.
  */
 void mr_json_put(json_t *o, const char *key, json_t *v, int *ok);
 void mr_json_push(json_t *a, json_t *v, int *ok);
 json_t *mr_json_finish(json_t *o, int ok);
+json_t *mr_json_span(mr_span s);                              /* mr_json_bytes of s */
 json_t *mr_json_range(uint64_t a, uint64_t b);               /* [a,b] */
 json_t *mr_json_diagnostics(const mr_diag *d, size_t n);      /* [{offset,ref,message}] */
 json_t *mr_json_span_list(const mr_span *s, size_t n);        /* [string...] */

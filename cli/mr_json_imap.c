@@ -19,20 +19,21 @@
 #define put mr_json_put
 #define push mr_json_push
 #define finish mr_json_finish
+#define span mr_json_span
 
 /* Deeper than any tree the parser hands out. */
 #define JSON_MAX_DEPTH (MR_MAX_DEPTH_CAP + 8)
 
-static json_t *span(mr_span s) { return mr_json_bytes(s.ptr, s.len); }
-
-static json_t *too_deep(void)
+/* {key: v}, v stolen. */
+static json_t *object1(const char *key, json_t *v)
 {
     json_t *o = json_object();
-    int ok = o != NULL;
-    if (o)
-        put(o, "too_deep", json_true(), &ok);
+    int ok = 1;
+    put(o, key, v, &ok);
     return finish(o, ok);
 }
+
+static json_t *too_deep(void) { return object1("too_deep", json_true()); }
 
 /* A number: an integer up to 2^63-1 (json_int_t), beyond that (no RFC
  * allows it: mod-sequence-value is 63-bit, RFC 7162 7) a string of digits. */
@@ -59,8 +60,6 @@ static json_t *values_at(const mr_imap_value *v, size_t n, size_t depth)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < n && ok; i++)
         push(a, value_at(&v[i], depth), &ok);
     return finish(a, ok);
@@ -70,8 +69,6 @@ static json_t *literal(const char *key, const mr_imap_value *v)
 {
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, key, v->streamed ? json_null() : span(v->str), &ok);
     put(o, "size", num(v->streamed ? v->num : (uint64_t)v->str.len), &ok);
     if (v->nonsync)
@@ -93,11 +90,7 @@ static json_t *value_at(const mr_imap_value *v, size_t depth)
     case MR_IMAP_V_NUMBER:
         if (v->num <= (uint64_t)LLONG_MAX)
             return json_integer((json_int_t)v->num);
-        o = json_object();
-        if (!o)
-            return NULL;
-        put(o, "number", span(v->raw), &ok);
-        return finish(o, ok);
+        return object1("number", span(v->raw));
     case MR_IMAP_V_QUOTED:
         return span(v->str);
     case MR_IMAP_V_LITERAL:
@@ -110,8 +103,6 @@ static json_t *value_at(const mr_imap_value *v, size_t depth)
         break;
     }
     o = json_object();
-    if (!o)
-        return NULL;
     put(o, "atom", span(v->raw), &ok);
     if (v->has_section)
         put(o, "section", values_at(v->items, v->items ? v->n_items : 0, depth + 1), &ok);
@@ -137,27 +128,23 @@ static json_t *nstring(mr_imap_nstring v)
     if (!v->streamed)
         return span(v->str);
     o = json_object();
-    if (!o)
-        return NULL;
     put(o, "streamed", json_true(), &ok);
     put(o, "size", num(v->num), &ok);
     return finish(o, ok);
 }
+
+static json_t *seq_number(uint64_t v) { return v == MR_IMAP_STAR ? json_string("*") : num(v); }
 
 /* [[lo,hi],...], "*" for MR_IMAP_STAR. */
 static json_t *seqset(const mr_imap_seqset *s)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < s->n && ok; i++) {
         json_t *r = json_array();
-        int ok2 = r != NULL;
-        if (r) {
-            push(r, s->ranges[i].lo == MR_IMAP_STAR ? json_string("*") : num(s->ranges[i].lo), &ok2);
-            push(r, s->ranges[i].hi == MR_IMAP_STAR ? json_string("*") : num(s->ranges[i].hi), &ok2);
-        }
+        int ok2 = 1;
+        push(r, seq_number(s->ranges[i].lo), &ok2);
+        push(r, seq_number(s->ranges[i].hi), &ok2);
         push(a, finish(r, ok2), &ok);
     }
     return finish(a, ok);
@@ -168,8 +155,6 @@ static json_t *mailbox(const mr_imap_mailbox *m)
 {
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, "raw", nstring(m->value), &ok);
     put(o, "name", span(m->name), &ok);
     put(o, "mutf7_ok", json_boolean(m->mutf7_ok), &ok);
@@ -191,15 +176,11 @@ static json_t *params(const mr_imap_params *p, const char *k1, const char *k2)
     if (p->nil)
         return json_null();
     a = json_array();
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < p->n && ok; i++) {
         json_t *o = json_object();
-        int ok2 = o != NULL;
-        if (o) {
-            put(o, k1, nstring(p->items[i].name), &ok2);
-            put(o, k2, nstring(p->items[i].value), &ok2);
-        }
+        int ok2 = 1;
+        put(o, k1, nstring(p->items[i].name), &ok2);
+        put(o, k2, nstring(p->items[i].value), &ok2);
         push(a, finish(o, ok2), &ok);
     }
     return finish(a, ok);
@@ -209,8 +190,6 @@ static json_t *nstrings(const mr_imap_value *const *v, size_t n)
 {
     json_t *a = json_array();
     int ok = 1;
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < n && ok; i++)
         push(a, nstring(v[i]), &ok);
     return finish(a, ok);
@@ -223,8 +202,6 @@ static json_t *date_time(const mr_imap_value *v, const mr_imap_time *t)
     int z = t->zone < 0 ? -t->zone : t->zone;
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", t->year, t->month,
              t->day, t->hour, t->minute, t->second, t->zone < 0 ? '-' : '+', z / 60, z % 60);
     put(o, "text", nstring(v), &ok);
@@ -245,28 +222,24 @@ static json_t *addresses(const mr_imap_addresses *a)
     if (a->nil)
         return json_null();
     arr = json_array();
-    if (!arr)
-        return NULL;
     for (size_t i = 0; i < a->n && ok; i++) {
         const mr_imap_address *ad = &a->items[i];
         json_t *o = json_object();
-        int ok2 = o != NULL;
-        if (o) {
-            switch (ad->kind) {
-            case MR_IMAP_ADDR_GROUP_START:
-                put(o, "group", nstring(ad->mailbox), &ok2);
-                break;
-            case MR_IMAP_ADDR_GROUP_END:
-                put(o, "group_end", json_true(), &ok2);
-                break;
-            case MR_IMAP_ADDR_MAILBOX:
-            default:
-                put(o, "name", nstring(ad->name), &ok2);
-                put(o, "adl", nstring(ad->adl), &ok2);
-                put(o, "mailbox", nstring(ad->mailbox), &ok2);
-                put(o, "host", nstring(ad->host), &ok2);
-                break;
-            }
+        int ok2 = 1;
+        switch (ad->kind) {
+        case MR_IMAP_ADDR_GROUP_START:
+            put(o, "group", nstring(ad->mailbox), &ok2);
+            break;
+        case MR_IMAP_ADDR_GROUP_END:
+            put(o, "group_end", json_true(), &ok2);
+            break;
+        case MR_IMAP_ADDR_MAILBOX:
+        default:
+            put(o, "name", nstring(ad->name), &ok2);
+            put(o, "adl", nstring(ad->adl), &ok2);
+            put(o, "mailbox", nstring(ad->mailbox), &ok2);
+            put(o, "host", nstring(ad->host), &ok2);
+            break;
         }
         push(arr, finish(o, ok2), &ok);
     }
@@ -280,8 +253,6 @@ static json_t *envelope(const mr_imap_envelope *e)
     if (!e)
         return json_null();
     o = json_object();
-    if (!o)
-        return NULL;
     put(o, "date", nstring(e->date), &ok);
     put(o, "subject", nstring(e->subject), &ok);
     put(o, "from", addresses(&e->from), &ok);
@@ -302,8 +273,6 @@ static json_t *disposition(const mr_imap_disposition *d)
     if (!d->type || d->type->type == MR_IMAP_V_NIL)
         return json_null();
     o = json_object();
-    if (!o)
-        return NULL;
     put(o, "type", nstring(d->type), &ok);
     put(o, "params", params(&d->params, "name", "value"), &ok);
     return finish(o, ok);
@@ -320,14 +289,12 @@ static json_t *body_at(const mr_imap_body *b, size_t depth)
     if (depth > JSON_MAX_DEPTH)
         return too_deep();
     o = json_object();
-    if (!o)
-        return NULL;
     put(o, "multipart", json_boolean(b->multipart), &ok);
     if (b->multipart) {
         json_t *parts = json_array();
-        int ok2 = parts != NULL;
+        int ok2 = 1;
         put(o, "subtype", nstring(b->subtype), &ok);
-        for (size_t i = 0; parts && i < b->n_parts && ok2; i++)
+        for (size_t i = 0; i < b->n_parts && ok2; i++)
             push(parts, body_at(&b->parts[i], depth + 1), &ok2);
         put(o, "parts", finish(parts, ok2), &ok);
         if (b->ext_count >= 1)
@@ -401,32 +368,27 @@ static json_t *fetch_value(const mr_imap_fetch_item *it)
     }
 }
 
+static json_t *fetch_item(const mr_imap_fetch_item *it)
+{
+    json_t *x = json_object();
+    int ok = 1;
+    put(x, "item",
+        json_string(it->kind == MR_IMAP_FETCH_OTHER ? "OTHER" : mr_imap_fetch_kind_name(it->kind)),
+        &ok);
+    put(x, "name", it->name ? span(it->name->raw) : json_null(), &ok);
+    put(x, "section", has_section(it->kind) ? span(it->section) : json_null(), &ok);
+    put(x, "origin", it->has_origin ? num(it->origin) : json_null(), &ok);
+    put(x, "value", fetch_value(it), &ok);
+    return finish(x, ok);
+}
+
 static json_t *fetch(const mr_imap_fetch *f)
 {
-    json_t *o = json_object(), *a = json_array();
-    int ok = o && a;
-    for (size_t i = 0; a && i < f->n && ok; i++) {
-        const mr_imap_fetch_item *it = &f->items[i];
-        json_t *x = json_object();
-        int ok2 = x != NULL;
-        if (x) {
-            put(x, "item", json_string(it->kind == MR_IMAP_FETCH_OTHER
-                                           ? "OTHER"
-                                           : mr_imap_fetch_kind_name(it->kind)),
-                &ok2);
-            put(x, "name", it->name ? span(it->name->raw) : json_null(), &ok2);
-            put(x, "section", has_section(it->kind) ? span(it->section) : json_null(), &ok2);
-            put(x, "origin", it->has_origin ? num(it->origin) : json_null(), &ok2);
-            put(x, "value", fetch_value(it), &ok2);
-        }
-        push(a, finish(x, ok2), &ok);
-    }
-    if (!o) {
-        json_decref(a);
-        return NULL;
-    }
-    put(o, "items", a, &ok);
-    return finish(o, ok);
+    json_t *a = json_array();
+    int ok = 1;
+    for (size_t i = 0; i < f->n && ok; i++)
+        push(a, fetch_item(&f->items[i]), &ok);
+    return object1("items", finish(a, ok));
 }
 
 /* ------------------------------------------------------------ other data */
@@ -434,15 +396,11 @@ static json_t *fetch(const mr_imap_fetch *f)
 static json_t *list_data(const mr_imap_list *l)
 {
     json_t *o = json_object(), *known = json_array();
-    int ok = o && known;
-    for (unsigned bit = 1; known && bit && ok; bit <<= 1) {
+    int ok = 1;
+    for (unsigned bit = 1; bit && ok; bit <<= 1) {
         const char *n = (l->attr_bits & bit) ? mr_imap_mbx_attr_name(bit) : NULL;
         if (n)
             push(known, json_string(n), &ok);
-    }
-    if (!o) {
-        json_decref(known);
-        return NULL;
     }
     put(o, "attributes", mr_json_span_list(l->attrs, l->n_attrs), &ok);
     put(o, "known", known, &ok);
@@ -457,38 +415,32 @@ static json_t *list_data(const mr_imap_list *l)
     return finish(o, ok);
 }
 
+static json_t *status_item(const mr_imap_status_item *it)
+{
+    json_t *x = json_object(), *v;
+    int ok = 1;
+    if (it->kind == MR_IMAP_STATUS_OTHER)
+        v = it->value ? value_at(it->value, 0) : json_null();
+    else if (it->kind == MR_IMAP_STATUS_MAILBOXID)
+        v = span(it->text);
+    else if (it->nil)
+        v = json_null();
+    else
+        v = num(it->number);
+    put(x, "name", span(it->name), &ok);
+    put(x, "kind",
+        json_string(it->kind == MR_IMAP_STATUS_OTHER ? "OTHER" : mr_imap_status_kind_name(it->kind)),
+        &ok);
+    put(x, "value", v, &ok);
+    return finish(x, ok);
+}
+
 static json_t *status_data(const mr_imap_status *s)
 {
     json_t *o = json_object(), *a = json_array();
-    int ok = o && a;
-    for (size_t i = 0; a && i < s->n && ok; i++) {
-        const mr_imap_status_item *it = &s->items[i];
-        json_t *x = json_object(), *v;
-        int ok2 = x != NULL;
-        if (it->kind == MR_IMAP_STATUS_OTHER)
-            v = it->value ? value_at(it->value, 0) : json_null();
-        else if (it->kind == MR_IMAP_STATUS_MAILBOXID)
-            v = span(it->text);
-        else if (it->nil)
-            v = json_null();
-        else
-            v = num(it->number);
-        if (x) {
-            put(x, "name", span(it->name), &ok2);
-            put(x, "kind", json_string(it->kind == MR_IMAP_STATUS_OTHER
-                                           ? "OTHER"
-                                           : mr_imap_status_kind_name(it->kind)),
-                &ok2);
-            put(x, "value", v, &ok2);
-        } else {
-            json_decref(v);
-        }
-        push(a, finish(x, ok2), &ok);
-    }
-    if (!o) {
-        json_decref(a);
-        return NULL;
-    }
+    int ok = 1;
+    for (size_t i = 0; i < s->n && ok; i++)
+        push(a, status_item(&s->items[i]), &ok);
     put(o, "mailbox", mailbox(&s->mailbox), &ok);
     put(o, "items", a, &ok);
     return finish(o, ok);
@@ -497,13 +449,9 @@ static json_t *status_data(const mr_imap_status *s)
 static json_t *search_data(const mr_imap_search *s)
 {
     json_t *o = json_object(), *a = json_array();
-    int ok = o && a;
-    for (size_t i = 0; a && i < s->n && ok; i++)
+    int ok = 1;
+    for (size_t i = 0; i < s->n && ok; i++)
         push(a, num(s->nums[i]), &ok);
-    if (!o) {
-        json_decref(a);
-        return NULL;
-    }
     put(o, "numbers", a, &ok);
     put(o, "modseq", s->has_modseq ? num(s->modseq) : json_null(), &ok);
     return finish(o, ok);
@@ -512,33 +460,28 @@ static json_t *search_data(const mr_imap_search *s)
 /* ESEARCH return data (RFC 4731 3.1, RFC 9051 7.3.4, RFC 7162 3.1.5):
  * MIN, MAX, COUNT and MODSEQ are numbers, ALL a sequence set, anything
  * else its value as sent. */
+static json_t *esearch_item(const mr_imap_esearch_item *it)
+{
+    json_t *x = json_object(), *v;
+    int ok = 1;
+    if (mr_span_eq_ci(it->name, "MIN") || mr_span_eq_ci(it->name, "MAX") ||
+        mr_span_eq_ci(it->name, "COUNT") || mr_span_eq_ci(it->name, "MODSEQ"))
+        v = num(it->number);
+    else if (mr_span_eq_ci(it->name, "ALL"))
+        v = seqset(&it->set);
+    else
+        v = it->value ? value_at(it->value, 0) : json_null();
+    put(x, "name", span(it->name), &ok);
+    put(x, "value", v, &ok);
+    return finish(x, ok);
+}
+
 static json_t *esearch_data(const mr_imap_esearch *e)
 {
     json_t *o = json_object(), *a = json_array();
-    int ok = o && a;
-    for (size_t i = 0; a && i < e->n && ok; i++) {
-        const mr_imap_esearch_item *it = &e->items[i];
-        json_t *x = json_object(), *v;
-        int ok2 = x != NULL;
-        if (mr_span_eq_ci(it->name, "MIN") || mr_span_eq_ci(it->name, "MAX") ||
-            mr_span_eq_ci(it->name, "COUNT") || mr_span_eq_ci(it->name, "MODSEQ"))
-            v = num(it->number);
-        else if (mr_span_eq_ci(it->name, "ALL"))
-            v = seqset(&it->set);
-        else
-            v = it->value ? value_at(it->value, 0) : json_null();
-        if (x) {
-            put(x, "name", span(it->name), &ok2);
-            put(x, "value", v, &ok2);
-        } else {
-            json_decref(v);
-        }
-        push(a, finish(x, ok2), &ok);
-    }
-    if (!o) {
-        json_decref(a);
-        return NULL;
-    }
+    int ok = 1;
+    for (size_t i = 0; i < e->n && ok; i++)
+        push(a, esearch_item(&e->items[i]), &ok);
     put(o, "tag", nstring(e->tag), &ok);
     put(o, "uid", json_boolean(e->uid), &ok);
     put(o, "items", a, &ok);
@@ -553,18 +496,26 @@ static json_t *thread_nodes(const mr_imap_thread_node *n, size_t count, size_t d
     if (depth > JSON_MAX_DEPTH)
         return too_deep();
     a = json_array();
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < count && ok; i++) {
         json_t *o = json_object();
-        int ok2 = o != NULL;
-        if (o) {
-            put(o, "num", n[i].num ? num(n[i].num) : json_null(), &ok2);
-            put(o, "children", thread_nodes(n[i].children, n[i].n_children, depth + 1), &ok2);
-        }
+        int ok2 = 1;
+        put(o, "num", n[i].num ? num(n[i].num) : json_null(), &ok2);
+        put(o, "children", thread_nodes(n[i].children, n[i].n_children, depth + 1), &ok2);
         push(a, finish(o, ok2), &ok);
     }
     return finish(a, ok);
+}
+
+/* {"name", "values": [...]}: one namespace response extension (RFC 2342 5). */
+static json_t *ns_extension(const mr_imap_ns_ext *e)
+{
+    json_t *x = json_object(), *vals = json_array();
+    int ok = 1;
+    for (size_t j = 0; j < e->n_values && ok; j++)
+        push(vals, nstring(&e->values[j]), &ok);
+    put(x, "name", nstring(e->name), &ok);
+    put(x, "values", vals, &ok);
+    return finish(x, ok);
 }
 
 static json_t *ns_list(const mr_imap_ns_list *l)
@@ -574,32 +525,15 @@ static json_t *ns_list(const mr_imap_ns_list *l)
     if (l->nil)
         return json_null();
     a = json_array();
-    if (!a)
-        return NULL;
     for (size_t i = 0; i < l->n && ok; i++) {
         const mr_imap_ns *ns = &l->items[i];
         json_t *o = json_object(), *exts = json_array();
-        int ok2 = o && exts;
-        for (size_t k = 0; exts && k < ns->n_exts && ok2; k++) {
-            json_t *x = json_object(), *vals = json_array();
-            int ok3 = x && vals;
-            for (size_t j = 0; vals && j < ns->exts[k].n_values && ok3; j++)
-                push(vals, nstring(&ns->exts[k].values[j]), &ok3);
-            if (x) {
-                put(x, "name", nstring(ns->exts[k].name), &ok3);
-                put(x, "values", vals, &ok3);
-            } else {
-                json_decref(vals);
-            }
-            push(exts, finish(x, ok3), &ok2);
-        }
-        if (o) {
-            put(o, "prefix", nstring(ns->prefix), &ok2);
-            put(o, "delimiter", delimiter(ns->delimiter), &ok2);
-            put(o, "extensions", exts, &ok2);
-        } else {
-            json_decref(exts);
-        }
+        int ok2 = 1;
+        for (size_t k = 0; k < ns->n_exts && ok2; k++)
+            push(exts, ns_extension(&ns->exts[k]), &ok2);
+        put(o, "prefix", nstring(ns->prefix), &ok2);
+        put(o, "delimiter", delimiter(ns->delimiter), &ok2);
+        put(o, "extensions", exts, &ok2);
         push(a, finish(o, ok2), &ok);
     }
     return finish(a, ok);
@@ -608,20 +542,14 @@ static json_t *ns_list(const mr_imap_ns_list *l)
 static json_t *quota_data(const mr_imap_quota *q)
 {
     json_t *o = json_object(), *a = json_array();
-    int ok = o && a;
-    for (size_t i = 0; a && i < q->n_res && ok; i++) {
+    int ok = 1;
+    for (size_t i = 0; i < q->n_res && ok; i++) {
         json_t *x = json_object();
-        int ok2 = x != NULL;
-        if (x) {
-            put(x, "name", nstring(q->res[i].name), &ok2);
-            put(x, "usage", num(q->res[i].usage), &ok2);
-            put(x, "limit", num(q->res[i].limit), &ok2);
-        }
+        int ok2 = 1;
+        put(x, "name", nstring(q->res[i].name), &ok2);
+        put(x, "usage", num(q->res[i].usage), &ok2);
+        put(x, "limit", num(q->res[i].limit), &ok2);
         push(a, finish(x, ok2), &ok);
-    }
-    if (!o) {
-        json_decref(a);
-        return NULL;
     }
     put(o, "root", nstring(q->root), &ok);
     put(o, "resources", a, &ok);
@@ -641,11 +569,7 @@ static json_t *data(const mr_imap_response *r)
     case MR_IMAP_TYPE_CAPABILITY:
     case MR_IMAP_TYPE_ENABLED:
     case MR_IMAP_TYPE_FLAGS:
-        o = json_object();
-        if (!o)
-            return NULL;
-        put(o, "items", mr_json_span_list(r->u.atoms.items, r->u.atoms.n), &ok);
-        return finish(o, ok);
+        return object1("items", mr_json_span_list(r->u.atoms.items, r->u.atoms.n));
     case MR_IMAP_TYPE_LIST:
     case MR_IMAP_TYPE_LSUB:
         return list_data(&r->u.list);
@@ -657,38 +581,24 @@ static json_t *data(const mr_imap_response *r)
     case MR_IMAP_TYPE_ESEARCH:
         return esearch_data(&r->u.esearch);
     case MR_IMAP_TYPE_THREAD:
-        o = json_object();
-        if (!o)
-            return NULL;
-        put(o, "threads", thread_nodes(r->u.thread.roots, r->u.thread.n, 0), &ok);
-        return finish(o, ok);
+        return object1("threads", thread_nodes(r->u.thread.roots, r->u.thread.n, 0));
     case MR_IMAP_TYPE_NAMESPACE:
         o = json_object();
-        if (!o)
-            return NULL;
         put(o, "personal", ns_list(&r->u.ns.personal), &ok);
         put(o, "other", ns_list(&r->u.ns.other), &ok);
         put(o, "shared", ns_list(&r->u.ns.shared), &ok);
         return finish(o, ok);
     case MR_IMAP_TYPE_ID:
-        o = json_object();
-        if (!o)
-            return NULL;
-        put(o, "fields", params(&r->u.id.fields, "name", "value"), &ok);
-        return finish(o, ok);
+        return object1("fields", params(&r->u.id.fields, "name", "value"));
     case MR_IMAP_TYPE_QUOTA:
         return quota_data(&r->u.quota);
     case MR_IMAP_TYPE_QUOTAROOT:
         o = json_object();
-        if (!o)
-            return NULL;
         put(o, "mailbox", mailbox(&r->u.quotaroot.mailbox), &ok);
         put(o, "roots", nstrings(r->u.quotaroot.roots, r->u.quotaroot.n_roots), &ok);
         return finish(o, ok);
     case MR_IMAP_TYPE_METADATA:
         o = json_object();
-        if (!o)
-            return NULL;
         put(o, "mailbox", mailbox(&r->u.metadata.mailbox), &ok);
         put(o, "with_values", json_boolean(r->u.metadata.with_values), &ok);
         if (r->u.metadata.with_values)
@@ -700,8 +610,6 @@ static json_t *data(const mr_imap_response *r)
     case MR_IMAP_TYPE_MYRIGHTS:
     case MR_IMAP_TYPE_LISTRIGHTS:
         o = json_object();
-        if (!o)
-            return NULL;
         put(o, "mailbox", mailbox(&r->u.acl.mailbox), &ok);
         if (r->type == MR_IMAP_TYPE_ACL) {
             put(o, "entries", params(&r->u.acl.entries, "identifier", "rights"), &ok);
@@ -715,8 +623,6 @@ static json_t *data(const mr_imap_response *r)
         return finish(o, ok);
     case MR_IMAP_TYPE_VANISHED:
         o = json_object();
-        if (!o)
-            return NULL;
         put(o, "earlier", json_boolean(r->u.vanished.earlier), &ok);
         put(o, "uids", seqset(&r->u.vanished.uids), &ok);
         return finish(o, ok);
@@ -775,8 +681,6 @@ static json_t *code(const mr_imap_response *r)
     if (!r->has_code)
         return json_null();
     o = json_object();
-    if (!o)
-        return NULL;
     put(o, "kind",
         json_string(c->kind == MR_IMAP_CODE_OTHER || c->kind == MR_IMAP_CODE_NONE
                         ? "OTHER"
@@ -835,8 +739,6 @@ json_t *mr_json_imap(const mr_imap_event *ev, uint64_t chunks, int show_chunks)
     const mr_imap_response *r = ev->response;
     json_t *o = json_object();
     int ok = 1;
-    if (!o)
-        return NULL;
     put(o, "protocol", json_string("imap"), &ok);
     if (r) {
         /* resp-text: status responses and continuations; an unknown
