@@ -44,7 +44,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 # $(1) = build dir, $(2) = extra CFLAGS
 define build_rules
-$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h)
+$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASE_CFLAGS) $(2) $$(JANSSON_CFLAGS) -c $$< -o $$@
 

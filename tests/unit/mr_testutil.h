@@ -7,17 +7,23 @@
  *                   (picohttpparser's trick)
  *   mr_fail_alloc   an allocator that fails the Nth allocation and counts
  *                   bytes in use, for failmalloc loops and peak-memory checks
+ *   mr_cut_*        the chunkings an input is fed in (whole, pieces of
+ *                   1..17 bytes, two pieces cut at every position), and
+ *                   the check that each gives the whole input's result
  */
 #ifndef MR_TESTUTIL_H
 #define MR_TESTUTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "core/mr_core.h"
 
@@ -86,6 +92,13 @@ static inline void mr_sb_bytes(mr_sbuf *b, const uint8_t *p, size_t n)
 }
 
 static inline void mr_sb_span(mr_sbuf *b, mr_span s) { mr_sb_bytes(b, s.ptr, s.len); }
+
+/* A label (as is), then a span's bytes (escaped): " kw=" "FETCH". */
+static inline void mr_sb_field(mr_sbuf *b, const char *label, mr_span s)
+{
+    mr_sb_add(b, label, strlen(label));
+    mr_sb_span(b, s);
+}
 
 static inline void mr_sb_free(mr_sbuf *b)
 {
@@ -195,6 +208,46 @@ static inline void mr_fail_alloc_init(mr_fail_alloc *f, size_t fail_at)
     f->a.free = mr_fa_free;
     f->a.ud = f;
     f->fail_at = fail_at;
+}
+
+/*
+ * Chunkings.  A chunking is (piece, split): piece 0 feeds the input whole,
+ * piece k in pieces of k bytes, piece MR_CUT_AT in two pieces cut at split.
+ */
+#define MR_CUT_AT SIZE_MAX
+
+/* The length of the piece that starts at pos, of an input of n bytes. */
+static inline size_t mr_cut_len(size_t n, size_t pos, size_t piece, size_t split)
+{
+    if (piece == MR_CUT_AT)
+        return pos < split ? split - pos : n - pos;
+    return piece && piece < n - pos ? piece : n - pos;
+}
+
+/*
+ * The chunkings after the whole one, for an input of n bytes: start with
+ * piece = split = 0; each call steps to the next, 0 after the last.
+ *     for (size_t piece = 0, split = 0; mr_cut_next(n, &piece, &split);)
+ */
+static inline int mr_cut_next(size_t n, size_t *piece, size_t *split)
+{
+    if (*piece < 17) {
+        ++*piece;
+        return 1;
+    }
+    *piece = MR_CUT_AT;
+    return ++*split < n;
+}
+
+/* Fail unless got (a chunking's result; freed here) is the whole input's. */
+static inline void mr_cut_check(const char *whole, char *got, size_t piece, size_t split)
+{
+    if (strcmp(got, whole) != 0) {
+        if (piece == MR_CUT_AT)
+            fail_msg("split at %zu differs:\nwhole: %s\nthis:  %s", split, whole, got);
+        fail_msg("piece %zu differs:\nwhole: %s\nthis:  %s", piece, whole, got);
+    }
+    free(got);
 }
 
 #endif /* MR_TESTUTIL_H */

@@ -16,10 +16,23 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "imap/mr_imap.h"
-#include "mr_testutil.h"
+#include "mr_imap_testutil.h"
 
 /* ---- harness ------------------------------------------------------------ */
+
+static void dump_value(mr_sbuf *b, const mr_imap_value *v);
+
+/* v's items between open and close, separated by SP. */
+static void dump_items(mr_sbuf *b, const mr_imap_value *v, char open, char close)
+{
+    mr_sb_add(b, &open, 1);
+    for (size_t i = 0; i < v->n_items; i++) {
+        if (i)
+            mr_sb_add(b, " ", 1);
+        dump_value(b, &v->items[i]);
+    }
+    mr_sb_add(b, &close, 1);
+}
 
 static void dump_value(mr_sbuf *b, const mr_imap_value *v)
 {
@@ -29,29 +42,18 @@ static void dump_value(mr_sbuf *b, const mr_imap_value *v)
         break;
     case MR_IMAP_V_ATOM:
     case MR_IMAP_V_NUMBER:
-        mr_sb_add(b, v->type == MR_IMAP_V_ATOM ? "a:" : "n:", 2);
-        mr_sb_span(b, v->raw);
+        mr_sb_field(b, v->type == MR_IMAP_V_ATOM ? "a:" : "n:", v->raw);
         if (v->type == MR_IMAP_V_NUMBER)
             mr_sb_printf(b, "=%llu", (unsigned long long)v->num);
-        if (v->has_section) {
-            mr_sb_add(b, "[", 1);
-            for (size_t i = 0; i < v->n_items; i++) {
-                if (i)
-                    mr_sb_add(b, " ", 1);
-                dump_value(b, &v->items[i]);
-            }
-            mr_sb_add(b, "]", 1);
-        }
+        if (v->has_section)
+            dump_items(b, v, '[', ']');
         if (v->has_origin)
             mr_sb_printf(b, "<%llu>", (unsigned long long)v->num);
         break;
     case MR_IMAP_V_QUOTED:
-        mr_sb_add(b, "q:", 2);
-        mr_sb_span(b, v->str);
-        if (v->escaped) {
-            mr_sb_add(b, "/raw:", 5);
-            mr_sb_span(b, v->raw);
-        }
+        mr_sb_field(b, "q:", v->str);
+        if (v->escaped)
+            mr_sb_field(b, "/raw:", v->raw);
         break;
     case MR_IMAP_V_LITERAL:
     case MR_IMAP_V_LITERAL8:
@@ -63,13 +65,7 @@ static void dump_value(mr_sbuf *b, const mr_imap_value *v)
             mr_sb_span(b, v->str);
         break;
     case MR_IMAP_V_LIST:
-        mr_sb_add(b, "(", 1);
-        for (size_t i = 0; i < v->n_items; i++) {
-            if (i)
-                mr_sb_add(b, " ", 1);
-            dump_value(b, &v->items[i]);
-        }
-        mr_sb_add(b, ")", 1);
+        dump_items(b, v, '(', ')');
         break;
     }
     mr_sb_printf(b, "@%llu", (unsigned long long)v->offset);
@@ -78,57 +74,45 @@ static void dump_value(mr_sbuf *b, const mr_imap_value *v)
 static void dump_response(mr_sbuf *b, const mr_imap_response *r)
 {
     mr_sb_printf(b, "%s %s", mr_imap_kind_name(r->kind), mr_imap_type_name(r->type));
-    if (r->tag.len) {
-        mr_sb_add(b, " tag=", 5);
-        mr_sb_span(b, r->tag);
-    }
+    if (r->tag.len)
+        mr_sb_field(b, " tag=", r->tag);
     if (r->has_number)
         mr_sb_printf(b, " num=%llu", (unsigned long long)r->number);
-    mr_sb_add(b, " kw=", 4);
-    mr_sb_span(b, r->keyword);
-    if (r->cmd.len) {
-        mr_sb_add(b, " cmd=", 5);
-        mr_sb_span(b, r->cmd);
-    }
+    mr_sb_field(b, " kw=", r->keyword);
+    if (r->cmd.len)
+        mr_sb_field(b, " cmd=", r->cmd);
     if (r->greeting)
         mr_sb_add(b, " greeting", 9);
     if (r->has_code) {
-        mr_sb_add(b, " code=", 6);
-        mr_sb_span(b, r->code.name);
-        mr_sb_add(b, "|", 1);
-        mr_sb_span(b, r->code.args_text);
+        mr_sb_field(b, " code=", r->code.name);
+        mr_sb_field(b, "|", r->code.args_text);
         mr_sb_printf(b, "|%zu", r->code.n_args);
         for (size_t i = 0; i < r->code.n_args; i++) {
             mr_sb_add(b, " ", 1);
             dump_value(b, &r->code.args[i]);
         }
     }
-    mr_sb_add(b, " text=", 6);
-    mr_sb_span(b, r->text);
-    if (r->has_sasl) {
-        mr_sb_add(b, " sasl=", 6);
-        mr_sb_span(b, r->sasl);
-    }
+    mr_sb_field(b, " text=", r->text);
+    if (r->has_sasl)
+        mr_sb_field(b, " sasl=", r->sasl);
     mr_sb_printf(b, " range=%llu-%llu lits=%d/%d values:", (unsigned long long)r->offset,
                  (unsigned long long)r->end, r->n_literals, r->n_streamed);
     for (size_t i = 0; i < r->n_values; i++) {
         mr_sb_add(b, " ", 1);
         dump_value(b, &r->values[i]);
     }
-    for (size_t i = 0; i < r->n_diags; i++)
-        mr_sb_printf(b, " diag@%llu{%s: %s}", (unsigned long long)r->diags[i].offset, r->diags[i].ref,
-                     r->diags[i].message);
+    mr_imap_sb_diags(b, r);
 }
 
 typedef struct feed_result {
     mr_sbuf out;
     mr_sbuf body; /* concatenated chunks of the current streamed literal */
-    int fatal;
     uint64_t chunk_expect; /* the next chunk's literal.done */
 } feed_result;
 
-static void on_event(feed_result *fr, mr_event_type t, const mr_imap_event *ev)
+static void on_event(void *ud, mr_event_type t, const mr_imap_event *ev)
 {
+    feed_result *fr = ud;
     if (t == MR_EV_BODY_CHUNK) {
         assert_true(ev->chunk.len > 0);
         assert_int_equal(ev->literal.done, fr->chunk_expect);
@@ -155,11 +139,14 @@ static void on_event(feed_result *fr, mr_event_type t, const mr_imap_event *ev)
     if (ev->response)
         dump_response(&fr->out, ev->response);
     mr_sb_add(&fr->out, "\n", 1);
-    if (t == MR_EV_ERROR && mr_errcode_is_fatal(ev->error.code))
-        fr->fatal = 1;
 }
 
-static char *parse_with(const char *cmds, const uint8_t *in, size_t n, const mr_options *opt, size_t piece,
+/*
+ * Parse in[0, n) after queueing cmds (newline-separated command lines, or
+ * NULL), fed in the chunking (piece, split); then mr_imap_finish().  The
+ * dump of every event, one line each.
+ */
+static char *parse_with(const char *cmds, const char *in, size_t n, const mr_options *opt, size_t piece,
                         size_t split)
 {
     mr_imap_parser *p = mr_imap_new(opt);
@@ -176,34 +163,7 @@ static char *parse_with(const char *cmds, const uint8_t *in, size_t n, const mr_
     feed_result fr;
     memset(&fr, 0, sizeof fr);
     mr_sb_add(&fr.out, "", 0);
-    mr_guard g;
-    mr_guard_init(&g, n ? n : 1);
-    size_t pos = 0;
-    while (pos < n && !fr.fatal) {
-        size_t k = n - pos;
-        if (piece == SIZE_MAX)
-            k = pos < split ? split - pos : n - pos;
-        else if (piece && piece < k)
-            k = piece;
-        const uint8_t *buf = mr_guard_copy(&g, in + pos, k);
-        size_t off = 0, used;
-        mr_imap_event ev;
-        for (;;) {
-            mr_event_type t = mr_imap_next(p, buf + off, k - off, &used, &ev);
-            assert_true(used <= k - off);
-            off += used;
-            if (t == MR_EV_NEED_MORE)
-                break;
-            on_event(&fr, t, &ev);
-            if (fr.fatal)
-                break;
-        }
-        if (!fr.fatal)
-            assert_int_equal(off, k);
-        mr_guard_scribble(&g);
-        pos += k;
-    }
-    if (!fr.fatal) {
+    if (!mr_imap_feed(p, in, n, piece, split, on_event, &fr)) {
         mr_imap_event ev;
         mr_event_type t;
         while ((t = mr_imap_finish(p, &ev)) != MR_EV_NEED_MORE) {
@@ -214,29 +174,9 @@ static char *parse_with(const char *cmds, const uint8_t *in, size_t n, const mr_
         if (t == MR_EV_NEED_MORE)
             assert_int_equal(mr_imap_offset(p), n);
     }
-    mr_guard_free(&g);
     mr_imap_free(p);
     mr_sb_free(&fr.body);
     return fr.out.s;
-}
-
-static char *parse_all_ways(const char *cmds, const char *in, size_t n, const mr_options *opt)
-{
-    const uint8_t *u = (const uint8_t *)in;
-    char *whole = parse_with(cmds, u, n, opt, 0, 0);
-    for (size_t piece = 1; piece <= 17; piece++) {
-        char *o = parse_with(cmds, u, n, opt, piece, 0);
-        if (strcmp(o, whole) != 0)
-            fail_msg("piece %zu differs:\nwhole: %s\nthis:  %s", piece, whole, o);
-        free(o);
-    }
-    for (size_t s = 1; s < n; s++) {
-        char *o = parse_with(cmds, u, n, opt, SIZE_MAX, s);
-        if (strcmp(o, whole) != 0)
-            fail_msg("split at %zu differs:\nwhole: %s\nthis:  %s", s, whole, o);
-        free(o);
-    }
-    return whole;
 }
 
 static mr_options opts(mr_mode mode)
@@ -247,10 +187,13 @@ static mr_options opts(mr_mode mode)
     return o;
 }
 
-/* Parse every way and compare with the expected dump, line for line. */
+/* Parse in every chunking and compare with the expected dump, line for line. */
 static void check(const char *cmds, const char *in, const mr_options *opt, const char *expected)
 {
-    char *got = parse_all_ways(cmds, in, strlen(in), opt);
+    size_t n = strlen(in);
+    char *got = parse_with(cmds, in, n, opt, 0, 0);
+    for (size_t piece = 0, split = 0; mr_cut_next(n, &piece, &split);)
+        mr_cut_check(got, parse_with(cmds, in, n, opt, piece, split), piece, split);
     if (getenv("MR_TEST_PRINT")) /* for writing cases: show, do not judge */
         printf("---\n%s", got);
     else if (strcmp(got, expected) != 0)
@@ -505,7 +448,7 @@ static void test_limits(void **state)
     n = strlen(in);
     mr_options o = opts(MR_LENIENT);
     o.limits.max_line = 1 << 20;
-    char *got = parse_with(NULL, (const uint8_t *)in, n, &o, 0, 0);
+    char *got = parse_with(NULL, in, n, &o, 0, 0);
     assert_string_equal(got, "ERROR TOO_DEEP@110 untagged FETCH num=1 kw=FETCH greeting text= "
                              "range=0-100014 lits=0/0 values:\n"
                              "untagged EXISTS num=2 kw=EXISTS text= range=100014-100026 lits=0/0 values:\n");
@@ -565,23 +508,9 @@ static void test_failing_allocator(void **state)
         mr_imap_parser *p = mr_imap_new(&o);
         if (p) {
             mr_imap_expect_line(p, (const uint8_t *)"a1 NOOP", 7);
-            for (size_t pos = 0; pos < n; pos += 7) {
-                size_t k2 = n - pos < 7 ? n - pos : 7, off = 0, used;
-                mr_imap_event ev;
-                mr_event_type t;
-                int fatal = 0;
-                while ((t = mr_imap_next(p, (const uint8_t *)in + pos + off, k2 - off, &used, &ev)) !=
-                       MR_EV_NEED_MORE) {
-                    off += used;
-                    if (t == MR_EV_ERROR && mr_errcode_is_fatal(ev.error.code)) {
-                        assert_true(ev.error.code == MR_E_NO_MEMORY);
-                        fatal = 1;
-                        break;
-                    }
-                }
-                if (fatal)
-                    break;
-            }
+            int fatal = mr_imap_feed(p, in, n, 7, 0, NULL, NULL);
+            if (fatal)
+                assert_int_equal(fatal, MR_E_NO_MEMORY);
             mr_imap_free(p);
         }
         assert_int_equal(fa.in_use, 0);

@@ -22,8 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "imap/mr_imap.h"
-#include "mr_testutil.h"
+#include "mr_imap_testutil.h"
 
 /* ---- modified UTF-7 ------------------------------------------------------ */
 
@@ -292,7 +291,7 @@ static void test_mutf7_accepts_only_canonical(void **state)
 
 /* ---- parsing through the public API ------------------------------------- */
 
-static void dump_value(mr_sbuf *b, const mr_imap_value *v, int depth)
+static void dump_value(mr_sbuf *b, const mr_imap_value *v)
 {
     if (!v) {
         mr_sb_add(b, "-", 1);
@@ -308,10 +307,10 @@ static void dump_value(mr_sbuf *b, const mr_imap_value *v, int depth)
         break;
     case MR_IMAP_V_LIST:
         mr_sb_add(b, "(", 1);
-        for (size_t i = 0; i < v->n_items && depth < 20; i++) {
+        for (size_t i = 0; i < v->n_items; i++) {
             if (i)
                 mr_sb_add(b, " ", 1);
-            dump_value(b, &v->items[i], depth + 1);
+            dump_value(b, &v->items[i]);
         }
         mr_sb_add(b, ")", 1);
         break;
@@ -372,22 +371,22 @@ static void dump_params(mr_sbuf *b, const char *key, const mr_imap_params *p)
     for (size_t i = 0; i < p->n; i++) {
         if (i)
             mr_sb_add(b, ",", 1);
-        dump_value(b, p->items[i].name, 0);
+        dump_value(b, p->items[i].name);
         mr_sb_add(b, "=", 1);
-        dump_value(b, p->items[i].value, 0);
+        dump_value(b, p->items[i].value);
     }
 }
 
-static void dump_thread(mr_sbuf *b, const mr_imap_thread_node *t, int depth)
+static void dump_thread(mr_sbuf *b, const mr_imap_thread_node *t)
 {
     mr_sb_printf(b, "%llu", (unsigned long long)t->num);
     if (t->n_children == 0)
         return;
     mr_sb_add(b, "(", 1);
-    for (size_t i = 0; i < t->n_children && depth < 50; i++) {
+    for (size_t i = 0; i < t->n_children; i++) {
         if (i)
             mr_sb_add(b, " ", 1);
-        dump_thread(b, &t->children[i], depth + 1);
+        dump_thread(b, &t->children[i]);
     }
     mr_sb_add(b, ")", 1);
 }
@@ -404,19 +403,19 @@ static void dump_ns(mr_sbuf *b, const char *key, const mr_imap_ns_list *l)
         const mr_imap_ns *ns = &l->items[i];
         if (i)
             mr_sb_add(b, " ", 1);
-        dump_value(b, ns->prefix, 0);
+        dump_value(b, ns->prefix);
         if (ns->delimiter < 0)
             mr_sb_add(b, "|NIL", 4);
         else
             mr_sb_printf(b, "|%c", ns->delimiter);
         for (size_t k = 0; k < ns->n_exts; k++) {
             mr_sb_add(b, "|", 1);
-            dump_value(b, ns->exts[k].name, 0);
+            dump_value(b, ns->exts[k].name);
             mr_sb_add(b, ":", 1);
             for (size_t j = 0; j < ns->exts[k].n_values; j++) {
                 if (j)
                     mr_sb_add(b, ",", 1);
-                dump_value(b, &ns->exts[k].values[j], 0);
+                dump_value(b, &ns->exts[k].values[j]);
             }
         }
     }
@@ -429,21 +428,17 @@ static void dump_ptrs(mr_sbuf *b, const char *key, const mr_imap_value *const *v
     for (size_t i = 0; i < n; i++) {
         if (i)
             mr_sb_add(b, ",", 1);
-        dump_value(b, v[i], 0);
+        dump_value(b, v[i]);
     }
 }
 
 static void dump_code(mr_sbuf *b, const mr_imap_code *c)
 {
     mr_sb_printf(b, " [%s", mr_imap_code_name(c->kind));
-    if (c->kind == MR_IMAP_CODE_OTHER) {
-        mr_sb_add(b, " ", 1);
-        mr_sb_span(b, c->name);
-    }
-    if (c->args_text.len) {
-        mr_sb_add(b, " args=", 6);
-        mr_sb_span(b, c->args_text);
-    }
+    if (c->kind == MR_IMAP_CODE_OTHER)
+        mr_sb_field(b, " ", c->name);
+    if (c->args_text.len)
+        mr_sb_field(b, " args=", c->args_text);
     if (c->number)
         mr_sb_printf(b, " num=%llu", (unsigned long long)c->number);
     if (c->set1.n) {
@@ -456,10 +451,8 @@ static void dump_code(mr_sbuf *b, const mr_imap_code *c)
     }
     if (c->atoms)
         dump_spans(b, "atoms", c->atoms, c->n_atoms);
-    if (c->text.len) {
-        mr_sb_add(b, " text=", 6);
-        mr_sb_span(b, c->text);
-    }
+    if (c->text.len)
+        mr_sb_field(b, " text=", c->text);
     mr_sb_add(b, "]", 1);
 }
 
@@ -492,13 +485,13 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
             dump_mailbox(b, "name", &l->mailbox);
             if (l->childinfo) {
                 mr_sb_add(b, " childinfo=", 11);
-                dump_value(b, l->childinfo, 0);
+                dump_value(b, l->childinfo);
             }
             if (l->has_oldname)
                 dump_mailbox(b, "oldname", &l->oldname);
             if (l->extended) {
                 mr_sb_add(b, " ext=", 5);
-                dump_value(b, l->extended, 0);
+                dump_value(b, l->extended);
             }
             break;
         }
@@ -511,13 +504,12 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
                 if (it->nil)
                     mr_sb_add(b, "=NIL", 4);
                 else if (it->text.len) {
-                    mr_sb_add(b, "=", 1);
-                    mr_sb_span(b, it->text);
+                    mr_sb_field(b, "=", it->text);
                 } else if (it->kind != MR_IMAP_STATUS_OTHER)
                     mr_sb_printf(b, "=%llu", (unsigned long long)it->number);
                 else {
                     mr_sb_add(b, "~", 1);
-                    dump_value(b, it->value, 0);
+                    dump_value(b, it->value);
                 }
             }
             break;
@@ -533,13 +525,12 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
             const mr_imap_esearch *e = &r->u.esearch;
             if (e->tag) {
                 mr_sb_add(b, " tag=", 5);
-                dump_value(b, e->tag, 0);
+                dump_value(b, e->tag);
             }
             if (e->uid)
                 mr_sb_add(b, " uid", 4);
             for (size_t i = 0; i < e->n; i++) {
-                mr_sb_add(b, " ", 1);
-                mr_sb_span(b, e->items[i].name);
+                mr_sb_field(b, " ", e->items[i].name);
                 mr_sb_add(b, "=", 1);
                 if (e->items[i].set.n)
                     dump_set(b, &e->items[i].set);
@@ -547,7 +538,7 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
                     mr_sb_printf(b, "%llu", (unsigned long long)e->items[i].number);
                 else {
                     mr_sb_add(b, "~", 1);
-                    dump_value(b, e->items[i].value, 0);
+                    dump_value(b, e->items[i].value);
                 }
             }
             break;
@@ -557,7 +548,7 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
             for (size_t i = 0; i < r->u.thread.n; i++) {
                 if (i)
                     mr_sb_add(b, " ", 1);
-                dump_thread(b, &r->u.thread.roots[i], 0);
+                dump_thread(b, &r->u.thread.roots[i]);
             }
             break;
         case MR_IMAP_TYPE_NAMESPACE:
@@ -570,10 +561,10 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
             break;
         case MR_IMAP_TYPE_QUOTA:
             mr_sb_add(b, " root=", 6);
-            dump_value(b, r->u.quota.root, 0);
+            dump_value(b, r->u.quota.root);
             for (size_t i = 0; i < r->u.quota.n_res; i++) {
                 mr_sb_add(b, " ", 1);
-                dump_value(b, r->u.quota.res[i].name, 0);
+                dump_value(b, r->u.quota.res[i].name);
                 mr_sb_printf(b, "=%llu/%llu", (unsigned long long)r->u.quota.res[i].usage,
                              (unsigned long long)r->u.quota.res[i].limit);
             }
@@ -598,11 +589,11 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
                 dump_params(b, "acl", &a->entries);
             if (a->identifier) {
                 mr_sb_add(b, " id=", 4);
-                dump_value(b, a->identifier, 0);
+                dump_value(b, a->identifier);
             }
             if (a->rights) {
                 mr_sb_add(b, " rights=", 8);
-                dump_value(b, a->rights, 0);
+                dump_value(b, a->rights);
             }
             if (r->type == MR_IMAP_TYPE_LISTRIGHTS)
                 dump_ptrs(b, "optional", a->optional, a->n_optional);
@@ -621,90 +612,71 @@ static void dump_response(mr_sbuf *b, const mr_imap_response *r)
             break;
         }
     }
-    for (size_t i = 0; i < r->n_diags; i++)
-        mr_sb_printf(b, " diag@%llu{%s: %s}", (unsigned long long)r->diags[i].offset, r->diags[i].ref,
-                     r->diags[i].message);
+    mr_imap_sb_diags(b, r);
 }
 
 #define GREETING "* OK ready\r\n"
 
+typedef struct dump_result {
+    mr_sbuf out;
+    size_t events; /* non-chunk events so far; the first is the greeting */
+} dump_result;
+
+static void on_event(void *ud, mr_event_type t, const mr_imap_event *ev)
+{
+    dump_result *d = ud;
+    if (t == MR_EV_BODY_CHUNK)
+        return;
+    if (d->events++ == 0 && t == MR_EV_RESPONSE)
+        return; /* the greeting */
+    if (t == MR_EV_ERROR)
+        mr_sb_printf(&d->out, "ERROR %s@%llu %s: ", mr_errcode_name(ev->error.code),
+                     (unsigned long long)ev->error.offset, ev->error.detail ? ev->error.detail : "");
+    if (ev->response)
+        dump_response(&d->out, ev->response);
+    mr_sb_add(&d->out, "\n", 1);
+}
+
 /*
- * Parse GREETING + in, fed in pieces of `piece` bytes (0: whole), and
- * serialise every response after the greeting, one line each (errors
- * prefixed "ERROR code@offset detail: ").  utf8: mr_imap_set_utf8().
+ * Parse GREETING + in, fed in the chunking (piece, split) of those
+ * strlen(GREETING) + n bytes, and serialise every response after the
+ * greeting, one line each (errors prefixed "ERROR code@offset detail: ").
+ * utf8: mr_imap_set_utf8().
  */
-static char *run_opt(const char *in, size_t n, const mr_options *o, int utf8, size_t piece)
+static char *run_opt(const char *in, size_t n, const mr_options *o, int utf8, size_t piece, size_t split)
 {
     mr_imap_parser *p = mr_imap_new(o);
     if (!p) /* the failing allocator's first call */
         return strdup("NEW FAILED\n");
     mr_imap_set_utf8(p, utf8);
-    mr_sbuf out = {0};
-    mr_sb_add(&out, "", 0);
-
+    dump_result d;
+    memset(&d, 0, sizeof d);
+    mr_sb_add(&d.out, "", 0);
     mr_sbuf all = {0};
     mr_sb_add(&all, GREETING, strlen(GREETING));
     mr_sb_add(&all, in, n);
-    mr_guard g;
-    mr_guard_init(&g, all.len);
-    size_t pos = 0, seen = 0;
-    int fatal = 0;
-    while (pos < all.len && !fatal) {
-        size_t k = all.len - pos;
-        if (piece && piece < k)
-            k = piece;
-        const uint8_t *buf = mr_guard_copy(&g, all.s + pos, k);
-        size_t off = 0, used;
-        mr_imap_event ev;
-        for (;;) {
-            mr_event_type t = mr_imap_next(p, buf + off, k - off, &used, &ev);
-            off += used;
-            if (t == MR_EV_NEED_MORE)
-                break;
-            if (t == MR_EV_BODY_CHUNK)
-                continue;
-            if (seen++ == 0 && t == MR_EV_RESPONSE)
-                continue; /* the greeting */
-            if (t == MR_EV_ERROR)
-                mr_sb_printf(&out, "ERROR %s@%llu %s: ", mr_errcode_name(ev.error.code),
-                             (unsigned long long)ev.error.offset, ev.error.detail ? ev.error.detail : "");
-            if (ev.response)
-                dump_response(&out, ev.response);
-            mr_sb_add(&out, "\n", 1);
-            if (t == MR_EV_ERROR && mr_errcode_is_fatal(ev.error.code)) {
-                fatal = 1;
-                break;
-            }
-        }
-        mr_guard_scribble(&g);
-        pos += k;
-    }
-    mr_guard_free(&g);
+    mr_imap_feed(p, all.s, all.len, piece, split, on_event, &d);
     mr_sb_free(&all);
     mr_imap_free(p);
-    return out.s;
+    return d.out.s;
 }
 
-static char *run(const char *in, size_t n, mr_mode mode, int utf8, size_t piece)
+static char *run(const char *in, size_t n, mr_mode mode, int utf8, size_t piece, size_t split)
 {
     mr_options o;
     memset(&o, 0, sizeof o);
     o.mode = mode;
-    return run_opt(in, n, &o, utf8, piece);
+    return run_opt(in, n, &o, utf8, piece, split);
 }
 
 /* Parse in both modes and all chunkings; return the strict output, check the lenient one is it minus diagnostics. */
 static char *parse_checked(const char *in, int utf8)
 {
     size_t n = strlen(in);
-    char *strict = run(in, n, MR_STRICT, utf8, 0);
-    char *len = run(in, n, MR_LENIENT, utf8, 0);
-    for (size_t piece = 1; piece <= 7; piece++) {
-        char *o = run(in, n, MR_STRICT, utf8, piece);
-        if (strcmp(o, strict) != 0)
-            fail_msg("piece %zu differs:\nwhole: %s\nthis:  %s", piece, strict, o);
-        free(o);
-    }
+    char *strict = run(in, n, MR_STRICT, utf8, 0, 0);
+    char *len = run(in, n, MR_LENIENT, utf8, 0, 0);
+    for (size_t piece = 0, split = 0; mr_cut_next(strlen(GREETING) + n, &piece, &split);)
+        mr_cut_check(strict, run(in, n, MR_STRICT, utf8, piece, split), piece, split);
     /* Lenient = strict without its " diag@...{...}" parts. */
     mr_sbuf stripped = {0};
     mr_sb_add(&stripped, "", 0);
@@ -726,6 +698,8 @@ static char *parse_checked(const char *in, int utf8)
     return strict;
 }
 
+/* want: parse_checked(in).  Its offsets count from the start of the stream:
+ * the response under test starts at 12, after GREETING. */
 static void expect(const char *in, const char *want)
 {
     char *got = parse_checked(in, 0);
@@ -741,9 +715,6 @@ static void expect_utf8(const char *in, const char *want)
         fail_msg("input: %s\nwant: %s\ngot:  %s", in, want, got);
     free(got);
 }
-
-/* Offsets in expectations count from the start of the response after GREETING. */
-#define G 12
 
 /* ---- data ------------------------------------------------------------------- */
 
@@ -986,10 +957,8 @@ static void test_thread(void **state)
         for (int i = 1; i <= 99; i++)
             mr_sb_add(&want, ")", 1);
         mr_sb_add(&want, "\n", 1);
-        char *got = run(in.s, in.len, MR_LENIENT, 0, 0);
-        if (strncmp(got, want.s, 100) != 0) /* dump_thread stops at depth 50 */
-            fail_msg("want %.100s\ngot  %s", want.s, got);
-        assert_null(strstr(got, "ERROR"));
+        char *got = run(in.s, in.len, MR_LENIENT, 0, 0, 0);
+        assert_string_equal(got, want.s);
         free(got);
         /* One level more. */
         in.len = 0;
@@ -997,7 +966,7 @@ static void test_thread(void **state)
         for (int i = 1; i <= 100; i++)
             mr_sb_printf(&in, "%d ", i);
         mr_sb_add(&in, "(101)(201))\r\n", 14);
-        got = run(in.s, in.len, MR_LENIENT, 0, 0);
+        got = run(in.s, in.len, MR_LENIENT, 0, 0, 0);
         assert_string_equal(got, "ERROR BAD_FIELD@314 a thread is deeper than limits.max_depth: THREAD untyped\n");
         free(got);
         mr_sb_free(&in);
@@ -1327,7 +1296,7 @@ static void test_failing_allocations(void **state)
     mr_options o;
     memset(&o, 0, sizeof o);
     o.mode = MR_STRICT;
-    char *ref = run_opt(k_all_types, n, &o, 0, 0);
+    char *ref = run_opt(k_all_types, n, &o, 0, 0, 0);
     assert_null(strstr(ref, "ERROR"));
     for (int piece = 0; piece <= 5; piece += 5) {
         size_t fail_at;
@@ -1335,7 +1304,7 @@ static void test_failing_allocations(void **state)
             mr_fail_alloc fa;
             mr_fail_alloc_init(&fa, fail_at);
             o.alloc = &fa.a;
-            char *got = run_opt(k_all_types, n, &o, 0, (size_t)piece);
+            char *got = run_opt(k_all_types, n, &o, 0, (size_t)piece, 0);
             assert_int_equal(fa.in_use, 0); /* everything freed */
             check_degrades(ref, got, "NO_MEMORY@");
             free(got);
@@ -1348,7 +1317,7 @@ static void test_failing_allocations(void **state)
     /* limits.max_memory reached at every point of the decoders. */
     for (size_t mem = 64; mem < 4096; mem += 8) {
         o.limits.max_memory = mem;
-        char *got = run_opt(k_all_types, n, &o, 0, 0);
+        char *got = run_opt(k_all_types, n, &o, 0, 0, 0);
         check_degrades(ref, got, "MEMORY_LIMIT@");
         free(got);
     }
