@@ -456,25 +456,11 @@ static uint64_t bdat_size(const uint8_t *line, size_t n)
  */
 static int client_literal(const uint8_t *t, size_t n, uint64_t *size)
 {
-    size_t end, i;
-    int nonsync = 0;
-    mr_cursor c;
+    int binary, nonsync;
+    size_t at;
     while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
         n--;
-    if (n < 3 || t[n - 1] != '}')
-        return 0;
-    i = n - 1;
-    if (t[i - 1] == '+') {
-        nonsync = 1;
-        i--;
-    }
-    end = i;
-    while (i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9')
-        i--;
-    if (i == end || i == 0 || t[i - 1] != '{')
-        return 0;
-    mr_cur_init(&c, t + i, end - i);
-    if (!mr_cur_get_u64(&c, size))
+    if (mr_imap_literal_marker(t, n, size, &binary, &nonsync, &at) != 1)
         return 0;
     return nonsync ? 2 : 1;
 }

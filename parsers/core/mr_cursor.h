@@ -8,7 +8,7 @@
  * accident.  Character classes come from one 256-entry table
  * (mr_cclass), not from chains of comparisons per byte.
  *
- * Internal to the parsers; not installed as public API.
+ * Internal to mailrig (the parsers and the CLI); not installed as public API.
  */
 #ifndef MR_CURSOR_H
 #define MR_CURSOR_H

@@ -451,15 +451,10 @@ static int literal_allowed(mr_imap_parser *p, const uint8_t *t, size_t len, size
     return !inq;
 }
 
-/*
- * Does the line end in a literal announcement?  Returns 1 and fills the
- * literal's size and form, 0 when not, -1 on a size that does not fit.
- * *brace is the index of "{" (or "~").
- */
-static int literal_marker(const mr_line *l, uint64_t *size, int *binary, int *nonsync, size_t *brace)
+/* Does the line end in a literal announcement?  (mr_imap_literal_marker) */
+int mr_imap_literal_marker(const uint8_t *t, size_t n, uint64_t *size, int *binary, int *nonsync,
+                           size_t *start)
 {
-    const uint8_t *t = l->ptr;
-    size_t n = l->len;
     if (n < 3 || t[n - 1] != '}')
         return 0;
     size_t i = n - 1;
@@ -469,22 +464,21 @@ static int literal_marker(const mr_line *l, uint64_t *size, int *binary, int *no
         i--;
     }
     size_t end = i;
-    while (i > 0 && t[i - 1] >= '0' && t[i - 1] <= '9')
+    while (i > 0 && mr_is(t[i - 1], MR_C_DIGIT))
         i--;
     if (i == end || i == 0 || t[i - 1] != '{')
         return 0;
     size_t open = i - 1;
     *binary = open > 0 && t[open - 1] == '~';
-    *brace = *binary ? open - 1 : open;
-    uint64_t v = 0;
-    for (size_t k = i; k < end; k++) {
-        unsigned d = (unsigned)(t[k] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *size = v;
-    return 1;
+    *start = *binary ? open - 1 : open;
+    mr_cursor c;
+    mr_cur_init(&c, t + i, end - i);
+    return mr_cur_get_u64(&c, size) ? 1 : -1;
+}
+
+static int literal_marker(const mr_line *l, uint64_t *size, int *binary, int *nonsync, size_t *brace)
+{
+    return mr_imap_literal_marker(l->ptr, l->len, size, binary, nonsync, brace);
 }
 
 static int lit_push(mr_imap_parser *p, uint64_t size, int binary, int nonsync, int streamed)

@@ -678,6 +678,18 @@ size_t mr_imap_print(const mr_imap_response *r, uint8_t *out, size_t cap);
  */
 size_t mr_imap_mutf7_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 
+/*
+ * Does text (line end excluded) end in a literal announcement: "{n}",
+ * "{n+}" (RFC 7888) or "~{n}" (RFC 3516)?  Returns 1 and the literal's
+ * size and form, and in *start the index where the announcement begins
+ * ("{" or "~"); 0 when it does not; -1 when n does not fit in 64 bits.
+ * Whether such an ending really announces a literal also depends on where
+ * it stands (not inside a quoted string, not in resp-text): the parser
+ * decides that.  For client command lines too.
+ */
+int mr_imap_literal_marker(const uint8_t *t, size_t n, uint64_t *size, int *binary, int *nonsync,
+                           size_t *start);
+
 /* Parse a date-time ("17-Jul-1996 02:44:25 -0700", day may have a leading
  * space).  1 on success. */
 int mr_imap_parse_time(mr_span s, mr_imap_time *out);

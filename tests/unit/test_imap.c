@@ -275,6 +275,45 @@ static void test_literal_contexts(void **state)
                   "untagged NO kw=NO code=BADCHARSET|({5}|1 (lit0{5}UTF-8@66 a:X@77)@65 text=no {2} range=48-89 lits=1/0 values:\n");
 }
 
+/* The one reader of "{n}" / "{n+}" / "~{n}" at a line end (parser and CLI). */
+static void test_literal_marker(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int rc, binary, nonsync;
+        uint64_t size;
+        size_t start;
+    } cases[] = {
+        {"* 1 FETCH (BODY[] {12}", 1, 0, 0, 12, 18},
+        {"a APPEND x {5+}", 1, 0, 1, 5, 11},
+        {"BINARY[] ~{0}", 1, 1, 0, 0, 9},
+        {"{7}", 1, 0, 0, 7, 0},
+        {"x {18446744073709551616}", -1, 0, 0, 0, 2},
+        {"x {}", 0, 0, 0, 0, 0},
+        {"x 5}", 0, 0, 0, 0, 0},
+        {"x {5", 0, 0, 0, 0, 0},
+        {"x {+}", 0, 0, 0, 0, 0},
+        {"}", 0, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        uint64_t size = 99;
+        int binary = 9, nonsync = 9;
+        size_t start = 99;
+        const char *t = cases[i].text;
+        int rc = mr_imap_literal_marker((const uint8_t *)t, strlen(t), &size, &binary, &nonsync, &start);
+        if (rc != cases[i].rc)
+            fail_msg("%s: rc %d, want %d", t, rc, cases[i].rc);
+        if (rc != 0)
+            assert_int_equal(start, cases[i].start);
+        if (rc == 1) {
+            assert_int_equal(size, cases[i].size);
+            assert_int_equal(binary, cases[i].binary);
+            assert_int_equal(nonsync, cases[i].nonsync);
+        }
+    }
+}
+
 /* ---- streaming ---------------------------------------------------------- */
 
 static void test_streaming(void **state)
@@ -558,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_literals),
         cmocka_unit_test(test_literal_contexts),
+        cmocka_unit_test(test_literal_marker),
         cmocka_unit_test(test_streaming),
         cmocka_unit_test(test_streaming_memory),
         cmocka_unit_test(test_tags_and_sasl),
