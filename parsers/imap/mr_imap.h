@@ -663,7 +663,9 @@ uint64_t mr_imap_offset(const mr_imap_parser *p);
  * minimal quoting escapes, literals kept as literals, atoms and keywords
  * as sent).  Writes at most cap bytes to out and returns the full length
  * needed (like snprintf; out may be NULL when cap is 0).  A streamed
- * literal cannot be printed: returns SIZE_MAX.  Property (tested):
+ * literal cannot be printed, nor an unknown response that did not read as
+ * values and had literals (its text is its first line only): returns
+ * SIZE_MAX.  Property (tested):
  * parsing the printed bytes gives the same response.
  */
 size_t mr_imap_print(const mr_imap_response *r, uint8_t *out, size_t cap);

@@ -15,7 +15,15 @@
  *   data             "*" SP [number SP] keyword *(SP value) CRLF
  *                    (SP before CRLF when the last value is an atom that
  *                    would read as a literal announcement, "x{5}")
- *                    (an unknown response that is no values: SP text)
+ *                    (an unknown response that is no values: its text,
+ *                    after the SP/HTAB that separated it from the keyword
+ *                    as sent, possibly none; not printable when it had
+ *                    literals, which the reader did not keep)
+ *                    (between two atoms at the top level, the SP and HTAB
+ *                    bytes as sent: a mailbox name sent unquoted with
+ *                    white space in it, which the LIST and STATUS decoders
+ *                    join back from the bytes between its atoms,
+ *                    docs/imap-quirks.md quirks 15 and 16)
  *   continue-req     "+" SP text CRLF, the text as sent
  *   bare code        ["[" code "]" SP] text CRLF: an untagged status with
  *                    no keyword, which the reader makes of a line that
@@ -154,6 +162,34 @@ static int put_scalar(pbuf *b, const mr_imap_value *v)
     return -1; /* not a type of mr_imap_vtype (lists are handled by the caller) */
 }
 
+/*
+ * The white space between two top-level values a and b as sent, when both
+ * are atoms or numbers that lie in one run of bytes with only SP and HTAB
+ * between them; else a single SP.  The decoders read an unquoted mailbox
+ * name with SP or HTAB in it from exactly those bytes (split_mailbox in
+ * mr_imap_data.c), so the printer keeps them for the name to read back
+ * the same.
+ */
+static void put_gap(pbuf *b, const mr_imap_value *a, const mr_imap_value *v)
+{
+    uint64_t end = a->offset + a->raw.len;
+    if ((a->type == MR_IMAP_V_ATOM || a->type == MR_IMAP_V_NUMBER) && !a->has_section &&
+        (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER) && v->offset > end &&
+        v->offset - end <= 1024 &&
+        /* Compared as addresses: the two atoms need not lie in one buffer. */
+        (uintptr_t)v->raw.ptr - (uintptr_t)a->raw.ptr == v->offset - a->offset) {
+        mr_span gap = {a->raw.ptr + a->raw.len, (size_t)(v->offset - end)};
+        size_t i = 0;
+        while (i < gap.len && (gap.ptr[i] == ' ' || gap.ptr[i] == '\t'))
+            i++;
+        if (i == gap.len) {
+            put_span(b, gap);
+            return;
+        }
+    }
+    put_c(b, ' ');
+}
+
 /* Values joined by SP, each list and section walked with an explicit stack. */
 static int put_values(pbuf *b, const mr_imap_value *items, size_t n)
 {
@@ -180,7 +216,9 @@ static int put_values(pbuf *b, const mr_imap_value *items, size_t n)
             continue;
         }
         v = &f->items[f->i];
-        if (f->i > 0)
+        if (f->i > 0 && depth == 1)
+            put_gap(b, &f->items[f->i - 1], v);
+        else if (f->i > 0)
             put_c(b, ' ');
         f->i++;
         if (v->type == MR_IMAP_V_LIST || (v->type == MR_IMAP_V_ATOM && v->has_section)) {
@@ -208,6 +246,28 @@ static int put_values(pbuf *b, const mr_imap_value *items, size_t n)
 }
 
 /* ------------------------------------------------------------ responses */
+
+/*
+ * What separated an unknown response's keyword from its text, as sent:
+ * its SP and HTAB bytes, or nothing ("* X(": a SP there would make "X"
+ * read as something else, "* 2 (" a number); a single SP when the two do
+ * not lie in one run of bytes.
+ */
+static void put_text_gap(pbuf *b, mr_span keyword, mr_span text)
+{
+    uintptr_t end = (uintptr_t)keyword.ptr + keyword.len, at = (uintptr_t)text.ptr;
+    if (at >= end && at - end <= 64) {
+        mr_span gap = {keyword.ptr + keyword.len, (size_t)(at - end)};
+        size_t i = 0;
+        while (i < gap.len && (gap.ptr[i] == ' ' || gap.ptr[i] == '\t'))
+            i++;
+        if (i == gap.len) {
+            put_span(b, gap);
+            return;
+        }
+    }
+    put_c(b, ' ');
+}
 
 /*
  * 1 when v, printed last on a line, would read as a literal announcement:
@@ -319,8 +379,12 @@ size_t mr_imap_print(const mr_imap_response *r, uint8_t *out, size_t cap)
             if (ends_like_literal(&r->values[r->n_values - 1]))
                 put_c(&b, ' ');
         } else if (r->text.len) {
-            /* An unknown response that did not read as values: its text. */
-            put_c(&b, ' ');
+            /* An unknown response that did not read as values: its text.
+             * The reader kept only its first line, so one with literals
+             * cannot be printed. */
+            if (r->n_literals > 0)
+                return SIZE_MAX;
+            put_text_gap(&b, r->keyword, r->text);
             put_span(&b, r->text);
         }
         break;
