@@ -207,8 +207,10 @@ static int parse_string(reader *r, const uint8_t *p, size_t n, size_t *i, size_t
     size_t k = 0;
     char sb[8];
 
-    /* Decoded bytes never outnumber the source bytes. */
-    if (pool_reserve(&r->bytes, n - q) < 0)
+    /* Decoded bytes never outnumber the source bytes.  One more, so that
+     * the pool exists even for a string cut at the line end ("S \""):
+     * no arithmetic on a null pointer below. */
+    if (pool_reserve(&r->bytes, n - q + 1) < 0)
         return fail(r, open + 1, "out of memory");
     out = r->bytes.p + r->bytes.len;
     while (q < n) {
