@@ -4,7 +4,9 @@
 #   make test         unit tests (cmocka) and pytest, on a plain build and
 #                     on an ASan+UBSan build (build/asan/)
 #   make test-plain   the same on the plain build only
-#   make test-asan    the same on the sanitizer build only
+#   make test-asan    the same on the sanitizer build only, and the fuzz
+#                     corpora replayed (make fuzz-regress)
+#   make fuzz, fuzz-run, fuzz-merge, fuzz-afl, coverage: see fuzz/fuzz.mk
 #   make clean
 #
 # Variables: CC (default cc), WERROR=0 to let warnings pass, PYTHON
@@ -44,7 +46,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 # $(1) = build dir, $(2) = extra CFLAGS
 define build_rules
-$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h)
+$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h fuzz/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASE_CFLAGS) $(2) $$(JANSSON_CFLAGS) -c $$< -o $$@
 
@@ -97,8 +99,10 @@ pytest-asan: build/asan/mailrig check-python
 	MAILRIG=$(CURDIR)/build/asan/mailrig $(PYTHON) -m pytest -q tests
 
 test-plain: all unit-plain pytest-plain
-test-asan: unit-asan pytest-asan
+test-asan: unit-asan pytest-asan fuzz-regress
 test: test-plain test-asan
 
 clean:
 	rm -rf build mailrig
+
+include fuzz/fuzz.mk

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# fuzz/build.sh - build every fuzz target, the way OSS-Fuzz and
+# ClusterFuzzLite call a project's build script (docs/fuzzing.md).
+#
+# Contract (https://google.github.io/oss-fuzz/getting-started/new-project-guide/):
+#   $CC, $CXX, $CFLAGS      the compiler and flags (sanitizers included)
+#   $LIB_FUZZING_ENGINE     what to link for the engine (-fsanitize=fuzzer,
+#                           AFL++'s driver, ...); "standalone" links
+#                           fuzz/regress_main.c instead (no engine: replays
+#                           files; make coverage uses it)
+#   $OUT                    where targets, <target>.options, the .dict files
+#                           and <target>_seed_corpus.zip go
+#   $WORK                   scratch space for objects (default $OUT/obj)
+# Extra knobs for local builds: FUZZ_WERROR=1 adds -Werror, JOBS=N
+# compiles N files at a time.
+#
+# Every fuzz/fuzz_*.c is a target.  Its options file is
+# fuzz/<target>.options and names its dictionary; the dictionaries are
+# fuzz/*.dict, plus mail.dict (all of them together) for the targets that
+# take every protocol.  Seeds come from corpora/fuzz/<target>/.
+set -euo pipefail
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+CC=${CC:-clang}
+CXX=${CXX:-clang++}
+CFLAGS=${CFLAGS:-}
+LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
+OUT=${OUT:-$TOP/build/fuzz}
+WORK=${WORK:-$OUT/obj}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+mkdir -p "$OUT" "$WORK"
+OUT=$(cd "$OUT" && pwd)
+WORK=$(cd "$WORK" && pwd)
+
+WARN="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter"
+[ "${FUZZ_WERROR:-0}" = 1 ] && WARN="$WARN -Werror"
+FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $WARN -I$TOP/parsers -I$TOP/common -I$TOP/cli -I$TOP/fuzz"
+JANSSON_CFLAGS=$(pkg-config --cflags jansson 2>/dev/null || true)
+
+# jansson is linked statically when the static library is there, so that
+# the targets run on a machine without it (OSS-Fuzz's runner image).
+JANSSON_LIBS=-ljansson
+libdir=$(pkg-config --variable=libdir jansson 2>/dev/null || true)
+if [ -n "$libdir" ] && [ -f "$libdir/libjansson.a" ]; then
+  JANSSON_LIBS="$libdir/libjansson.a"
+fi
+
+# The library and the CLI engine, compiled with the fuzzing flags.
+LIB_SRCS=$(cd "$TOP" && ls parsers/*/*.c common/*.c cli/*.c fuzz/mr_fuzz.c | grep -v '^cli/main\.c$')
+compile() { # src -> $WORK/<src with / as _>.o
+  local src=$1 obj
+  obj="$WORK/$(echo "${src%.c}" | tr / _).o"
+  # shellcheck disable=SC2086
+  $CC $CFLAGS $FLAGS $JANSSON_CFLAGS -c "$TOP/$src" -o "$obj"
+}
+export -f compile
+export CC CFLAGS FLAGS JANSSON_CFLAGS TOP WORK
+
+TARGETS=$(cd "$TOP/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+ENGINE_SRC=
+[ "$LIB_FUZZING_ENGINE" = standalone ] && ENGINE_SRC=fuzz/regress_main.c
+# shellcheck disable=SC2086
+printf '%s\n' $LIB_SRCS $ENGINE_SRC $(for t in $TARGETS; do echo "fuzz/$t.c"; done) |
+  xargs -P "$JOBS" -I{} bash -c 'compile "$1"' _ {}
+
+rm -f "$WORK/libmailrig-fuzz.a"
+# shellcheck disable=SC2046
+ar rcs "$WORK/libmailrig-fuzz.a" $(for s in $LIB_SRCS; do echo "$WORK/$(echo "${s%.c}" | tr / _).o"; done)
+
+ENGINE=$LIB_FUZZING_ENGINE
+[ "$LIB_FUZZING_ENGINE" = standalone ] && ENGINE="$WORK/fuzz_regress_main.o"
+
+for t in $TARGETS; do
+  # shellcheck disable=SC2086
+  $CXX $CFLAGS "$WORK/fuzz_$t.o" $ENGINE "$WORK/libmailrig-fuzz.a" $JANSSON_LIBS -lm -o "$OUT/$t"
+  cp "$TOP/fuzz/$t.options" "$OUT/$t.options"
+  seeds="$TOP/corpora/fuzz/$t"
+  if [ -d "$seeds" ] && [ -n "$(ls -A "$seeds")" ]; then
+    rm -f "$OUT/${t}_seed_corpus.zip"
+    if command -v zip >/dev/null; then
+      (cd "$seeds" && zip -q -r "$OUT/${t}_seed_corpus.zip" .)
+    else
+      python3 -m zipfile -c "$OUT/${t}_seed_corpus.zip" "$seeds"/*
+    fi
+  fi
+done
+
+# Dictionaries: one per protocol, and all of them for the mixed targets.
+cp "$TOP"/fuzz/*.dict "$OUT/"
+cat "$TOP"/fuzz/pop3.dict "$TOP"/fuzz/smtp.dict "$TOP"/fuzz/imap.dict "$TOP"/fuzz/transcript.dict \
+  > "$OUT/mail.dict"
+
+echo "fuzz/build.sh: built $(echo $TARGETS | wc -w) targets in $OUT"
