@@ -363,6 +363,7 @@ static mr_event_type fail(mr_imap_parser *p, mr_imap_event *ev, mr_errcode code,
     p->fatal.detail = detail;
     ev->type = MR_EV_ERROR;
     ev->error = p->fatal;
+    ev->response = NULL; /* a fatal error concerns the stream, not a response */
     return MR_EV_ERROR;
 }
 

@@ -19,11 +19,12 @@
  *                    after the SP/HTAB that separated it from the keyword
  *                    as sent, possibly none; not printable when it had
  *                    literals, which the reader did not keep)
- *                    (between two atoms at the top level, the SP and HTAB
- *                    bytes as sent: a mailbox name sent unquoted with
- *                    white space in it, which the LIST and STATUS decoders
- *                    join back from the bytes between its atoms,
- *                    docs/imap-quirks.md quirks 15 and 16)
+ *                    (between two top-level values, no SP when the server
+ *                    sent none, and the SP/HTAB bytes as sent between two
+ *                    atoms: a mailbox name sent unquoted with white space
+ *                    in it, which the LIST and STATUS decoders join back
+ *                    from those bytes, docs/imap-quirks.md quirks 15, 16;
+ *                    see put_gap)
  *   continue-req     "+" SP text CRLF, the text as sent
  *   bare code        ["[" code "]" SP] text CRLF: an untagged status with
  *                    no keyword, which the reader makes of a line that
@@ -163,18 +164,28 @@ static int put_scalar(pbuf *b, const mr_imap_value *v)
 }
 
 /*
- * The white space between two top-level values a and b as sent, when both
- * are atoms or numbers that lie in one run of bytes with only SP and HTAB
- * between them; else a single SP.  The decoders read an unquoted mailbox
- * name with SP or HTAB in it from exactly those bytes (split_mailbox in
- * mr_imap_data.c), so the printer keeps them for the name to read back
- * the same.
+ * What separated two top-level values a and v as sent, where the reader
+ * depends on it, else a single SP:
+ *   - nothing, when v started right where a ended ("l{2}" in a code's
+ *     arguments, whose text is kept as sent; "\"a\"\"b\"");
+ *   - the SP and HTAB bytes, when both are atoms or numbers in one run of
+ *     bytes: the decoders read an unquoted mailbox name with SP or HTAB
+ *     in it from exactly those bytes (split_mailbox in mr_imap_data.c).
+ * Where a value ends is known for atoms, numbers and quoted strings.
  */
 static void put_gap(pbuf *b, const mr_imap_value *a, const mr_imap_value *v)
 {
-    uint64_t end = a->offset + a->raw.len;
-    if ((a->type == MR_IMAP_V_ATOM || a->type == MR_IMAP_V_NUMBER) && !a->has_section &&
-        (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER) && v->offset > end &&
+    uint64_t end;
+    int atomic = (a->type == MR_IMAP_V_ATOM || a->type == MR_IMAP_V_NUMBER) && !a->has_section;
+    if (atomic)
+        end = a->offset + a->raw.len;
+    else if (a->type == MR_IMAP_V_QUOTED)
+        end = a->offset + a->raw.len + 2;
+    else
+        end = UINT64_MAX;
+    if (v->offset == end)
+        return;
+    if (atomic && (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER) && v->offset > end &&
         v->offset - end <= 1024 &&
         /* Compared as addresses: the two atoms need not lie in one buffer. */
         (uintptr_t)v->raw.ptr - (uintptr_t)a->raw.ptr == v->offset - a->offset) {
