@@ -129,9 +129,11 @@ static void check_value(ctx *c, const mr_fuzz_stream *st, const mr_imap_value *v
         uint64_t n = 0;
         MR_FUZZ_CHECK(v->raw.len > 0, "a number without digits");
         for (size_t i = 0; i < v->raw.len; i++) {
+            uint64_t d = (uint64_t)(v->raw.ptr[i] - '0');
             MR_FUZZ_CHECK(v->raw.ptr[i] >= '0' && v->raw.ptr[i] <= '9', "a number with a non-digit");
-            MR_FUZZ_CHECK(n <= (UINT64_MAX - 9) / 10, "a number over 64 bits");
-            n = n * 10 + (uint64_t)(v->raw.ptr[i] - '0');
+            MR_FUZZ_CHECK(n < UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d <= UINT64_MAX % 10),
+                          "a number over 64 bits");
+            n = n * 10 + d;
         }
         MR_FUZZ_CHECK(n == v->num, "number %llu read as %llu", (unsigned long long)n,
                       (unsigned long long)v->num);
@@ -208,7 +210,7 @@ static void check_response(mr_fuzz_stream *st, ctx *c, const mr_imap_event *ev, 
                   "a tagged response without a tag");
     MR_FUZZ_CHECK((r->kind == MR_IMAP_CONTINUATION) == (r->type == MR_IMAP_TYPE_CONTINUE),
                   "kind %s with type %s", mr_imap_kind_name(r->kind), mr_imap_type_name(r->type));
-    if (r->has_code) {
+    if (r->has_code && ok) { /* a BAD_SYNTAX may stop before the code is read */
         MR_FUZZ_CHECK(r->code.kind > MR_IMAP_CODE_NONE && r->code.kind < MR_IMAP_CODE__COUNT,
                       "code kind %d", (int)r->code.kind);
         MR_FUZZ_CHECK(r->code.offset > r->offset && r->code.offset < r->end,
