@@ -66,7 +66,7 @@ printf '%s\n' $LIB_SRCS $ENGINE_SRC $(for t in $TARGETS; do echo "fuzz/$t.c"; do
 
 rm -f "$WORK/libmailrig-fuzz.a"
 # shellcheck disable=SC2046
-ar rcs "$WORK/libmailrig-fuzz.a" $(for s in $LIB_SRCS; do echo "$WORK/$(echo "${s%.c}" | tr / _).o"; done)
+${AR:-ar} rcs "$WORK/libmailrig-fuzz.a" $(for s in $LIB_SRCS; do echo "$WORK/$(echo "${s%.c}" | tr / _).o"; done)
 
 ENGINE=$LIB_FUZZING_ENGINE
 [ "$LIB_FUZZING_ENGINE" = standalone ] && ENGINE="$WORK/fuzz_regress_main.o"
