@@ -79,6 +79,14 @@ static mr_event_type next(void *p, const uint8_t *d, size_t n, size_t *used, voi
 
 static mr_event_type finish(void *p, void *vc) { return mr_imap_finish(p, &((ctx *)vc)->ev); }
 
+static void reset(void *p, void *vc)
+{
+    ctx *c = vc;
+    mr_imap_reset(p);
+    c->started = 0; /* the setup again: greeting, UTF-8, the command */
+    c->lit_open = 0;
+}
+
 /* A string value as a mailbox name: decoded, or refused, never more. */
 static void check_mutf7(mr_span s)
 {
@@ -238,10 +246,11 @@ static void check_response(mr_fuzz_stream *st, ctx *c, const mr_imap_event *ev, 
     j = mr_json_imap(ev, 0, 1);
     json_decref(j);
     check_print(r, ok);
+    mr_fuzz_digest(st, (uint64_t)r->type << 8 | (uint64_t)r->kind);
     c->lit_open = 0;
 }
 
-static void check_chunk(ctx *c, const mr_imap_event *ev)
+static void check_chunk(mr_fuzz_stream *st, ctx *c, const mr_imap_event *ev)
 {
     const mr_imap_literal_info *li = &ev->literal;
     MR_FUZZ_CHECK(ev->chunk.len > 0, "an empty literal chunk");
@@ -257,6 +266,7 @@ static void check_chunk(ctx *c, const mr_imap_event *ev)
     MR_FUZZ_CHECK(li->done + ev->chunk.len <= li->size, "chunk past the literal's %llu bytes",
                   (unsigned long long)li->size);
     c->lit_open = 1;
+    mr_fuzz_digest(st, ev->chunk.len);
     c->lit_index = li->index;
     c->lit_done = li->done + ev->chunk.len;
 }
@@ -269,7 +279,7 @@ static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
     MR_FUZZ_CHECK(ev->type == t, "event type %d returned as %d", (int)ev->type, (int)t);
     switch (t) {
     case MR_EV_BODY_CHUNK:
-        check_chunk(c, ev);
+        check_chunk(st, c, ev);
         break;
     case MR_EV_RESPONSE:
         MR_FUZZ_CHECK(ev->response != NULL, "a response event without a response");
@@ -285,7 +295,7 @@ static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
     }
 }
 
-static const mr_fuzz_ops ops = {create, destroy, before, next, finish, error, check, offset};
+static const mr_fuzz_ops ops = {create, destroy, before, next, finish, reset, error, check, offset};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

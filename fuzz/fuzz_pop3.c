@@ -15,7 +15,10 @@
  * size equal to the lines (or to the chunks of a streamed body), typed
  * results consistent with the command, no diagnostics in lenient mode.
  */
+#include <jansson.h>
+
 #include "mr_fuzz.h"
+#include "mr_json.h"
 #include "pop3/mr_pop3.h"
 
 typedef struct ctx {
@@ -42,6 +45,12 @@ static mr_event_type next(void *p, const uint8_t *d, size_t n, size_t *used, voi
 }
 
 static mr_event_type finish(void *p, void *vc) { return mr_pop3_finish(p, &((ctx *)vc)->ev); }
+
+static void reset(void *p, void *vc)
+{
+    mr_pop3_reset(p);
+    ((ctx *)vc)->chunk_bytes = 0;
+}
 
 static void touch_span(mr_span s) { mr_fuzz_touch(s.ptr, s.len); }
 
@@ -99,6 +108,10 @@ static void check_response(mr_fuzz_stream *st, ctx *c, const mr_pop3_response *r
     if (r->status == MR_POP3_STATUS_CONT)
         MR_FUZZ_CHECK(!r->multiline, "a continuation with a body");
     mr_fuzz_check_diags(st, r->diags, r->n_diags, r->diags_dropped);
+    MR_FUZZ_CHECK(mr_pop3_cmd_name(r->cmd) && mr_pop3_code_name(r->code_kind), "unnamed");
+    /* Every field again, through the JSON builder (names, typed results). */
+    json_decref(mr_json_pop3(&c->ev, 0, 1));
+    mr_fuzz_digest(st, r->body_bytes);
     c->chunk_bytes = 0;
 }
 
@@ -113,6 +126,7 @@ static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
         MR_FUZZ_CHECK(ev->chunk.len > 0, "an empty body chunk");
         mr_fuzz_touch(ev->chunk.ptr, ev->chunk.len);
         c->chunk_bytes += ev->chunk.len;
+        mr_fuzz_digest(st, ev->chunk.len);
         break;
     case MR_EV_RESPONSE:
         MR_FUZZ_CHECK(ev->response != NULL, "a response event without a response");
@@ -128,7 +142,7 @@ static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
     }
 }
 
-static const mr_fuzz_ops ops = {create, destroy, before, next, finish, error, check, offset};
+static const mr_fuzz_ops ops = {create, destroy, before, next, finish, reset, error, check, offset};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -13,7 +13,10 @@
  * the three digits of its final line; EHLO keywords, enhanced code, domain and SASL challenge
  * readable; a fatal error carries no reply; no diagnostics in lenient mode.
  */
+#include <jansson.h>
+
 #include "mr_fuzz.h"
+#include "mr_json.h"
 #include "smtp/mr_smtp.h"
 
 typedef struct ctx {
@@ -39,6 +42,7 @@ static mr_event_type next(void *p, const uint8_t *d, size_t n, size_t *used, voi
 }
 
 static mr_event_type finish(void *p, void *vc) { return mr_smtp_finish(p, &((ctx *)vc)->ev); }
+static void reset(void *p, void *vc) { mr_smtp_reset(p); }
 
 static void touch_span(mr_span s) { mr_fuzz_touch(s.ptr, s.len); }
 
@@ -91,6 +95,7 @@ static void check_reply(mr_fuzz_stream *st, const mr_smtp_reply *r, int ok)
     }
     MR_FUZZ_CHECK(mr_smtp_severity(r->code) != NULL, "no severity");
     mr_fuzz_check_diags(st, r->diags, r->n_diags, r->diags_dropped);
+    mr_fuzz_digest(st, r->code);
 }
 
 static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
@@ -100,6 +105,8 @@ static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
     (void)p;
     MR_FUZZ_CHECK(ev->type == t, "event type %d returned as %d", (int)ev->type, (int)t);
     MR_FUZZ_CHECK(t != MR_EV_BODY_CHUNK, "SMTP has no body chunks");
+    /* Every field again, through the JSON builder (names, typed results). */
+    json_decref(mr_json_smtp(ev));
     if (t == MR_EV_RESPONSE) {
         MR_FUZZ_CHECK(ev->reply != NULL, "a response event without a reply");
         check_reply(st, ev->reply, 1);
@@ -116,7 +123,7 @@ static void check(mr_fuzz_stream *st, void *p, void *vc, mr_event_type t)
     }
 }
 
-static const mr_fuzz_ops ops = {create, destroy, before, next, finish, error, check, offset};
+static const mr_fuzz_ops ops = {create, destroy, before, next, finish, reset, error, check, offset};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -186,6 +186,14 @@ unsigned mr_fuzz_touch(const void *p, size_t n)
     return sum;
 }
 
+void mr_fuzz_digest(mr_fuzz_stream *st, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        st->digest ^= (v >> (8 * i)) & 0xff;
+        st->digest *= 0x100000001b3ull;
+    }
+}
+
 void mr_fuzz_check_error(const mr_fuzz_stream *st, const mr_error *e)
 {
     MR_FUZZ_CHECK(e->code > MR_E_OK && e->code < MR_E__COUNT, "error code %d", (int)e->code);
@@ -210,6 +218,8 @@ void mr_fuzz_check_range(mr_fuzz_stream *st, uint64_t offset, uint64_t end)
     MR_FUZZ_CHECK(end <= st->seen, "range [%llu, %llu) ends past the %llu bytes fed",
                   (unsigned long long)offset, (unsigned long long)end, (unsigned long long)st->seen);
     st->last_end = end;
+    mr_fuzz_digest(st, offset);
+    mr_fuzz_digest(st, end);
 }
 
 void mr_fuzz_check_line(const mr_line *l, uint64_t lo, uint64_t hi)
@@ -363,40 +373,35 @@ static int on_event(const mr_fuzz_ops *ops, mr_fuzz_stream *st, void *p, void *c
     MR_FUZZ_CHECK(t == MR_EV_RESPONSE || t == MR_EV_BODY_CHUNK || t == MR_EV_ERROR,
                   "event type %d", (int)t);
     mr_fuzz_count_event(st);
+    mr_fuzz_digest(st, (uint64_t)t);
+    MR_FUZZ_CHECK(strcmp(mr_event_type_name(t), "unknown") != 0, "event %d has no name", (int)t);
     if (t == MR_EV_ERROR) {
         e = ops->error(ctx);
         mr_fuzz_check_error(st, e);
+        mr_fuzz_digest(st, (uint64_t)e->code);
+        mr_fuzz_digest(st, e->offset);
     }
     ops->check(st, p, ctx, t);
     return t == MR_EV_ERROR && mr_errcode_is_fatal(ops->error(ctx)->code);
 }
 
-void mr_fuzz_drive(const mr_fuzz_ops *ops, void *ctx, const mr_fuzz_input *in, uint8_t flags,
-                   uint8_t seed, uint8_t budget)
+/* Feed all of in->data to p as the feeder says, then finish(); fills *st. */
+static void feed_all(const mr_fuzz_ops *ops, void *p, void *ctx, const mr_fuzz_input *in,
+                     const mr_options *opt, uint8_t flags, uint8_t seed, mr_fuzz_stream *st)
 {
-    mr_fuzz_alloc fa;
-    mr_options opt;
     mr_fuzz_feeder feeder;
-    mr_fuzz_stream st;
     mr_errcode fatal = MR_E_OK;
     size_t off = 0;
-    void *p;
 
-    mr_fuzz_options(flags, budget, &fa, &opt);
-    p = ops->create(&opt);
-    if (!p) {
-        MR_FUZZ_CHECK(fa.fail_at != 0, "the parser could not be created without a failing allocator");
-        return;
-    }
-    memset(&st, 0, sizeof st);
-    st.opt = &opt;
-    st.data_len = in->len;
+    memset(st, 0, sizeof *st);
+    st->opt = opt;
+    st->data_len = in->len;
+    st->digest = 0xcbf29ce484222325ull;
     mr_fuzz_feeder_init(&feeder, flags, seed);
-
     while (off < in->len && fatal == MR_E_OK) {
         size_t n = mr_fuzz_feeder_next(&feeder, in->len - off), pos = 0;
         uint8_t *piece = mr_fuzz_copy(in->data + off, n);
-        st.seen += n;
+        st->seen += n;
         for (;;) {
             size_t used = SIZE_MAX;
             mr_event_type t;
@@ -409,7 +414,7 @@ void mr_fuzz_drive(const mr_fuzz_ops *ops, void *ctx, const mr_fuzz_input *in, u
                 MR_FUZZ_CHECK(pos == n, "NEED_MORE with %zu bytes left", n - pos);
                 break;
             }
-            if (on_event(ops, &st, p, ctx, t)) {
+            if (on_event(ops, st, p, ctx, t)) {
                 fatal = ops->error(ctx)->code;
                 check_sticky(ops, p, ctx, fatal);
                 break;
@@ -420,25 +425,50 @@ void mr_fuzz_drive(const mr_fuzz_ops *ops, void *ctx, const mr_fuzz_input *in, u
     }
     /* Only the fatal error may keep bytes unconsumed. */
     if (fatal == MR_E_OK) {
-        MR_FUZZ_CHECK(ops->offset(p) == st.seen, "offset %llu after %llu bytes fed",
-                      (unsigned long long)ops->offset(p), (unsigned long long)st.seen);
+        MR_FUZZ_CHECK(ops->offset(p) == st->seen, "offset %llu after %llu bytes fed",
+                      (unsigned long long)ops->offset(p), (unsigned long long)st->seen);
         for (int i = 0; i < 64; i++) {
             mr_event_type t = ops->finish(p, ctx);
             MR_FUZZ_CHECK(t != MR_EV_BODY_CHUNK, "finish() gave a body chunk");
             if (t == MR_EV_NEED_MORE)
                 break;
             MR_FUZZ_CHECK(i < 63, "finish() does not end");
-            if (on_event(ops, &st, p, ctx, t))
+            if (on_event(ops, st, p, ctx, t))
                 break;
         }
     } else {
-        MR_FUZZ_CHECK(ops->offset(p) <= st.seen, "offset %llu after %llu bytes fed",
-                      (unsigned long long)ops->offset(p), (unsigned long long)st.seen);
+        MR_FUZZ_CHECK(ops->offset(p) <= st->seen, "offset %llu after %llu bytes fed",
+                      (unsigned long long)ops->offset(p), (unsigned long long)st->seen);
     }
-    if (fa.fail_at == 0)
+}
+
+void mr_fuzz_drive(const mr_fuzz_ops *ops, void *ctx, const mr_fuzz_input *in, uint8_t flags,
+                   uint8_t seed, uint8_t budget)
+{
+    mr_fuzz_alloc fa;
+    mr_options opt;
+    mr_fuzz_stream st, again;
+    void *p;
+
+    mr_fuzz_options(flags, budget, &fa, &opt);
+    p = ops->create(&opt);
+    if (!p) {
+        MR_FUZZ_CHECK(fa.fail_at != 0, "the parser could not be created without a failing allocator");
+        return;
+    }
+    feed_all(ops, p, ctx, in, &opt, flags, seed, &st);
+    if (fa.fail_at == 0) {
         MR_FUZZ_CHECK(fa.peak <= mr_fuzz_memory_bound(&opt.limits),
                       "peak memory %zu over the bound %zu for these limits", fa.peak,
                       mr_fuzz_memory_bound(&opt.limits));
+        /* Reset is back to the start of a stream: the same run again. */
+        ops->reset(p, ctx);
+        feed_all(ops, p, ctx, in, &opt, flags, seed, &again);
+        MR_FUZZ_CHECK(again.events == st.events && again.digest == st.digest,
+                      "after reset: %llu events (digest %016llx), before: %llu (%016llx)",
+                      (unsigned long long)again.events, (unsigned long long)again.digest,
+                      (unsigned long long)st.events, (unsigned long long)st.digest);
+    }
     ops->destroy(p);
     MR_FUZZ_CHECK(fa.live == 0, "%zu bytes still allocated after free", fa.live);
 }

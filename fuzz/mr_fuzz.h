@@ -137,7 +137,11 @@ typedef struct mr_fuzz_stream {
     uint64_t last_end; /* end of the last response delivered */
     uint64_t events;   /* events so far */
     uint64_t data_len; /* all the data the stream will get */
+    uint64_t digest;   /* of every event's type, range and error: runs compare it */
 } mr_fuzz_stream;
+
+/* Fold v into the stream's digest (FNV-1a over its 8 bytes). */
+void mr_fuzz_digest(mr_fuzz_stream *st, uint64_t v);
 
 /*
  * An error: a known code other than OK, its name and reason, an offset
@@ -172,8 +176,10 @@ void mr_fuzz_count_event(mr_fuzz_stream *st);
  * state (it holds the last event); p is the parser.  The driver feeds the
  * data as the feeder says, counts and bounds events, checks that a fatal
  * error repeats and consumes nothing, ends the stream with finish(),
- * checks the stream offset, the peak memory against the limits and that
- * everything allocated was freed.
+ * checks the stream offset and the peak memory against the limits; then
+ * (unless allocations fail) resets the parser, runs the same data the
+ * same way again and checks that the events are the same (digest); and
+ * checks that everything allocated was freed.
  */
 typedef struct mr_fuzz_ops {
     void *(*create)(const mr_options *o);
@@ -181,6 +187,7 @@ typedef struct mr_fuzz_ops {
     void (*before)(void *p, void *ctx);   /* before each next(): queue commands (may be NULL) */
     mr_event_type (*next)(void *p, const uint8_t *data, size_t len, size_t *used, void *ctx);
     mr_event_type (*finish)(void *p, void *ctx);
+    void (*reset)(void *p, void *ctx);    /* mr_*_reset(), and the target's own setup again */
     const mr_error *(*error)(const void *ctx); /* the error of the last MR_EV_ERROR */
     void (*check)(mr_fuzz_stream *st, void *p, void *ctx, mr_event_type t); /* one event */
     uint64_t (*offset)(const void *p);
