@@ -163,6 +163,16 @@ static int put_scalar(pbuf *b, const mr_imap_value *v)
     return -1; /* not a type of mr_imap_vtype (lists are handled by the caller) */
 }
 
+/* Print p[0..n) and return 1 when it is only SP and HTAB; else 0. */
+static int put_white(pbuf *b, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t')
+            return 0;
+    put(b, p, n);
+    return 1;
+}
+
 /*
  * What separated two top-level values a and v as sent, where the reader
  * depends on it, else a single SP:
@@ -188,16 +198,9 @@ static void put_gap(pbuf *b, const mr_imap_value *a, const mr_imap_value *v)
     if (atomic && (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER) && v->offset > end &&
         v->offset - end <= 1024 &&
         /* Compared as addresses: the two atoms need not lie in one buffer. */
-        (uintptr_t)v->raw.ptr - (uintptr_t)a->raw.ptr == v->offset - a->offset) {
-        mr_span gap = {a->raw.ptr + a->raw.len, (size_t)(v->offset - end)};
-        size_t i = 0;
-        while (i < gap.len && (gap.ptr[i] == ' ' || gap.ptr[i] == '\t'))
-            i++;
-        if (i == gap.len) {
-            put_span(b, gap);
-            return;
-        }
-    }
+        (uintptr_t)v->raw.ptr - (uintptr_t)a->raw.ptr == v->offset - a->offset &&
+        put_white(b, a->raw.ptr + a->raw.len, (size_t)(v->offset - end)))
+        return;
     put_c(b, ' ');
 }
 
@@ -267,16 +270,8 @@ static int put_values(pbuf *b, const mr_imap_value *items, size_t n)
 static void put_text_gap(pbuf *b, mr_span keyword, mr_span text)
 {
     uintptr_t end = (uintptr_t)keyword.ptr + keyword.len, at = (uintptr_t)text.ptr;
-    if (at >= end && at - end <= 64) {
-        mr_span gap = {keyword.ptr + keyword.len, (size_t)(at - end)};
-        size_t i = 0;
-        while (i < gap.len && (gap.ptr[i] == ' ' || gap.ptr[i] == '\t'))
-            i++;
-        if (i == gap.len) {
-            put_span(b, gap);
-            return;
-        }
-    }
+    if (at >= end && at - end <= 64 && put_white(b, keyword.ptr + keyword.len, (size_t)(at - end)))
+        return;
     put_c(b, ' ');
 }
 
