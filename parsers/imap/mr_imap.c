@@ -1087,31 +1087,6 @@ static void rd_unwind(rd *r, size_t sbase, size_t fbase)
     r->p->n_frames = fbase;
 }
 
-int mr_imap_read_values(mr_imap_dctx *c, mr_span text, uint64_t offset, int in_bracket,
-                        const mr_imap_value **out, size_t *n)
-{
-    mr_line l = {text.ptr ? text.ptr : (const uint8_t *)"", text.len, offset, 2, 0};
-    rd r;
-    memset(&r, 0, sizeof r);
-    r.p = c->parser;
-    r.st = c->st;
-    r.n_made = &r.p->n_made;
-    r.lines = &l;
-    r.n_lines = 1;
-    r.in_code = in_bracket;
-    mr_cur_init(&r.cur, l.ptr, l.len);
-    size_t sbase = r.p->n_stack, fbase = r.p->n_frames;
-    if (!rd_values(&r, out, n) || !mr_cur_empty(&r.cur)) {
-        rd_unwind(&r, sbase, fbase);
-        *out = NULL;
-        *n = 0;
-        if (r.err == MR_E_NO_MEMORY || r.err == MR_E_MEMORY_LIMIT)
-            return MR_IMAP_DEC_NOMEM;
-        return mr_imap_bad(c, r.err ? r.err_off : offset, r.err_detail ? r.err_detail : "not values");
-    }
-    return MR_IMAP_DEC_OK;
-}
-
 /* ------------------------------------------------------------ responses */
 
 /* keyword: letters, digits and "-" "." "_" "=" (RFC 9051 9 atoms as used). */
@@ -1488,7 +1463,6 @@ head_done:
     } else {
         mr_imap_dctx c;
         memset(&c, 0, sizeof c);
-        c.parser = p;
         c.st = st;
         c.utf8 = p->utf8;
         ev->type = MR_EV_RESPONSE;

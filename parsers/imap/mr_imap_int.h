@@ -28,10 +28,7 @@
 
 enum { MR_IMAP_DEC_OK = 0, MR_IMAP_DEC_BAD = 1, MR_IMAP_DEC_NOMEM = 2 };
 
-struct mr_imap_parser;
-
 typedef struct mr_imap_dctx {
-    struct mr_imap_parser *parser; /* for mr_imap_read_values() */
     mr_store *st;            /* arena, limits, mode, diagnostics */
     int utf8;                /* mailbox names are UTF-8 (RFC 6855 3) */
     size_t depth;            /* current nesting (body structures), against st->lim.max_depth */
@@ -76,13 +73,6 @@ int mr_imap_value_is_atom(const mr_imap_value *v, const char *lit);
 /* 1 when v is NIL (or NULL). */
 int mr_imap_value_is_nil(const mr_imap_value *v);
 
-/*
- * Read values from text: the value reader of mr_imap.c applied to a span
- * with no literals (used for response-code arguments).  in_bracket: "]"
- * ends an atom.  Returns MR_IMAP_DEC_*; *out points into the store.
- */
-int mr_imap_read_values(mr_imap_dctx *c, mr_span text, uint64_t offset, int in_bracket,
-                        const mr_imap_value **out, size_t *n);
 
 /*
  * Shared by the decoders (mr_imap_code.c, mr_imap_data.c, mr_imap_fetch.c).
