@@ -54,67 +54,6 @@ void mr_fuzz_small_limits(mr_limits *l)
     l->max_items = 150;
 }
 
-/* Each block carries its size in a header, so that live bytes can be
- * counted; 16 bytes keep the block aligned for any type. */
-#define HDR 16
-
-static void *fa_alloc(size_t size, void *ud)
-{
-    mr_fuzz_alloc *fa = ud;
-    uint8_t *b;
-    fa->calls++;
-    if (fa->fail_at && fa->calls >= fa->fail_at)
-        return NULL;
-    if (size > SIZE_MAX - HDR || !(b = malloc(size + HDR)))
-        return NULL;
-    memcpy(b, &size, sizeof size);
-    fa->live += size;
-    if (fa->live > fa->peak)
-        fa->peak = fa->live;
-    return b + HDR;
-}
-
-static void fa_free(void *ptr, void *ud)
-{
-    mr_fuzz_alloc *fa = ud;
-    size_t size;
-    if (!ptr)
-        return;
-    memcpy(&size, (uint8_t *)ptr - HDR, sizeof size);
-    fa->live -= size;
-    free((uint8_t *)ptr - HDR);
-}
-
-static void *fa_realloc(void *ptr, size_t size, void *ud)
-{
-    mr_fuzz_alloc *fa = ud;
-    size_t old;
-    uint8_t *b;
-    if (!ptr)
-        return fa_alloc(size, ud);
-    fa->calls++;
-    if (fa->fail_at && fa->calls >= fa->fail_at)
-        return NULL;
-    memcpy(&old, (uint8_t *)ptr - HDR, sizeof old);
-    if (size > SIZE_MAX - HDR || !(b = realloc((uint8_t *)ptr - HDR, size + HDR)))
-        return NULL;
-    memcpy(b, &size, sizeof size);
-    fa->live = fa->live - old + size;
-    if (fa->live > fa->peak)
-        fa->peak = fa->live;
-    return b + HDR;
-}
-
-void mr_fuzz_alloc_init(mr_fuzz_alloc *fa, unsigned long fail_at)
-{
-    memset(fa, 0, sizeof *fa);
-    fa->a.alloc = fa_alloc;
-    fa->a.realloc = fa_realloc;
-    fa->a.free = fa_free;
-    fa->a.ud = fa;
-    fa->fail_at = fail_at;
-}
-
 void mr_fuzz_options(uint8_t flags, uint8_t budget, mr_fuzz_alloc *fa, mr_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -124,7 +63,7 @@ void mr_fuzz_options(uint8_t flags, uint8_t budget, mr_fuzz_alloc *fa, mr_option
     if (flags & MR_FUZZ_STREAM)
         o->limits.stream_threshold = 8;
     if (fa) {
-        mr_fuzz_alloc_init(fa, (flags & MR_FUZZ_FAIL_ALLOC) ? (unsigned long)budget + 1 : 0);
+        mr_test_alloc_init(fa, (flags & MR_FUZZ_FAIL_ALLOC) ? (size_t)budget + 1 : 0, 1);
         o->alloc = &fa->a;
     }
 }
@@ -470,5 +409,5 @@ void mr_fuzz_drive(const mr_fuzz_ops *ops, void *ctx, const mr_fuzz_input *in, u
                       (unsigned long long)st.events, (unsigned long long)st.digest);
     }
     ops->destroy(p);
-    MR_FUZZ_CHECK(fa.live == 0, "%zu bytes still allocated after free", fa.live);
+    MR_FUZZ_CHECK(fa.in_use == 0, "%zu bytes still allocated after free", fa.in_use);
 }

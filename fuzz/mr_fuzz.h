@@ -27,6 +27,7 @@
 
 #include "core/mr_core.h"
 #include "mr_cli_parse.h"
+#include "mr_testalloc.h"
 
 /* The entry point every target defines. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -73,19 +74,9 @@ enum {
 /* Limits small enough that random inputs reach every one of them. */
 void mr_fuzz_small_limits(mr_limits *l);
 
-/*
- * A counting allocator over malloc: it fails every call from number
- * fail_at on (1-based; 0: never), and records the bytes live and their
- * peak, so that targets can check that memory stays within the limits.
- */
-typedef struct mr_fuzz_alloc {
-    mr_allocator a;      /* pass &x.a in mr_options.alloc */
-    unsigned long calls; /* alloc and realloc calls so far */
-    unsigned long fail_at;
-    size_t live, peak;   /* bytes */
-} mr_fuzz_alloc;
-
-void mr_fuzz_alloc_init(mr_fuzz_alloc *fa, unsigned long fail_at);
+/* The counting allocator (common/mr_testalloc.h), sticky: with the
+ * failing-allocator flag every call from number budget + 1 on fails. */
+typedef mr_test_alloc mr_fuzz_alloc;
 
 /*
  * Options from the flags byte: mode, limits, stream threshold; with

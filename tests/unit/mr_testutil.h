@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "core/mr_core.h"
+#include "mr_testalloc.h"
 
 typedef struct mr_sbuf {
     char *s;
@@ -143,71 +144,13 @@ static inline void mr_guard_scribble(mr_guard *g) { memset(g->base, 'Z', g->size
 
 static inline void mr_guard_free(mr_guard *g) { munmap(g->base, g->size + g->page); }
 
-/* An allocator that fails the fail_at-th call (1-based; 0 = never) and tracks usage. */
-typedef struct mr_fail_alloc {
-    mr_allocator a;
-    size_t calls, fail_at, failed;
-    size_t in_use, peak;
-} mr_fail_alloc;
-
-typedef struct { size_t size; size_t pad; } mr_fa_hdr;
-
-static inline void *mr_fa_alloc(size_t n, void *ud)
-{
-    mr_fail_alloc *f = ud;
-    if (++f->calls == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    mr_fa_hdr *h = malloc(sizeof *h + n);
-    if (!h)
-        return NULL;
-    h->size = n;
-    f->in_use += n;
-    if (f->in_use > f->peak)
-        f->peak = f->in_use;
-    return h + 1;
-}
-
-static inline void mr_fa_free(void *p, void *ud)
-{
-    mr_fail_alloc *f = ud;
-    if (!p)
-        return;
-    mr_fa_hdr *h = (mr_fa_hdr *)p - 1;
-    f->in_use -= h->size;
-    free(h);
-}
-
-static inline void *mr_fa_realloc(void *p, size_t n, void *ud)
-{
-    mr_fail_alloc *f = ud;
-    if (!p)
-        return mr_fa_alloc(n, ud);
-    if (++f->calls == f->fail_at) {
-        f->failed++;
-        return NULL;
-    }
-    mr_fa_hdr *h = (mr_fa_hdr *)p - 1;
-    size_t old = h->size;
-    mr_fa_hdr *nh = realloc(h, sizeof *nh + n);
-    if (!nh)
-        return NULL;
-    nh->size = n;
-    f->in_use = f->in_use - old + n;
-    if (f->in_use > f->peak)
-        f->peak = f->in_use;
-    return nh + 1;
-}
+/* An allocator that fails the fail_at-th call (1-based; 0 = never) and
+ * tracks usage (common/mr_testalloc.h). */
+typedef mr_test_alloc mr_fail_alloc;
 
 static inline void mr_fail_alloc_init(mr_fail_alloc *f, size_t fail_at)
 {
-    memset(f, 0, sizeof *f);
-    f->a.alloc = mr_fa_alloc;
-    f->a.realloc = mr_fa_realloc;
-    f->a.free = mr_fa_free;
-    f->a.ud = f;
-    f->fail_at = fail_at;
+    mr_test_alloc_init(f, fail_at, 0);
 }
 
 /*
