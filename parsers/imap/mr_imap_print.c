@@ -261,6 +261,14 @@ static int put_values(pbuf *b, const mr_imap_value *items, size_t n)
 
 /* ------------------------------------------------------------ responses */
 
+static int all_digits(mr_span s)
+{
+    for (size_t i = 0; i < s.len; i++)
+        if (s.ptr[i] < '0' || s.ptr[i] > '9')
+            return 0;
+    return s.len > 0;
+}
+
 /*
  * What separated an unknown response's keyword from its text, as sent:
  * its SP and HTAB bytes, or nothing ("* X(": a SP there would make "X"
@@ -379,7 +387,10 @@ size_t mr_imap_print(const mr_imap_response *r, uint8_t *out, size_t cap)
             if (put_resp_text(&b, r) != 0)
                 return SIZE_MAX;
         } else if (r->n_values) {
-            put_c(&b, ' ');
+            /* A keyword of digits with no number ("* 0()") was followed by
+             * neither SP nor HTAB, or it would have read as a number. */
+            if (r->has_number || !all_digits(r->keyword))
+                put_c(&b, ' ');
             if (put_values(&b, r->values, r->n_values) != 0)
                 return SIZE_MAX;
             if (ends_like_literal(&r->values[r->n_values - 1]))
