@@ -14,7 +14,10 @@ The command a POP3 or SMTP response answers is taken from what
 "mailrig parse" reports for it ("kind"), so every response of every case
 also becomes a seed of its own (greeting + that response, with the
 command's header byte).  Long captures are cut at response boundaries
-into pieces below the targets' max_len.
+into pieces below the targets' max_len.  The parser targets get each input
+also with small limits, streamed byte by byte, and with the allocator
+failing at each of its first FAIL_SWEEP calls; -merge=1 keeps the few that
+reach something new.
 """
 
 import argparse
@@ -32,7 +35,14 @@ import mailrig_cases as mc  # noqa: E402
 PIECE = 12 * 1024  # captures are cut into pieces of about this size
 
 # mr_fuzz.h
-STRICT, SMALL, STREAM = 1, 2, 4
+STRICT, SMALL, STREAM, FAIL_ALLOC = 1, 2, 4, 8
+FEED_1 = 1 << 4  # feeding bits 4-6 = 1: one byte at a time
+# The parser targets' inputs also come with small limits, with streaming
+# fed byte by byte, and with the allocator failing at each call in turn
+# (budget 0..FAIL_SWEEP-1), so that the seeds reach the paths for limits
+# and for a failed allocation at every place the parsers allocate.
+FAIL_SWEEP = 48
+DIRECT = ("fuzz_pop3", "fuzz_smtp", "fuzz_imap")
 DIALOGUE, NO_GREETING, PRINT = 4, 8, 16
 PROTO = {"pop3": 0, "smtp": 1, "imap": 2}
 IMAP_AUTHENTICATE = 1 << 2  # fuzz_imap.c commands[1]
@@ -61,6 +71,16 @@ class Seeds:
         self.count = {}
 
     def add(self, target, data):
+        if target in DIRECT and len(data) >= 4 and not data[1] & (SMALL | STREAM | FAIL_ALLOC):
+            # The same input in the other modes (header byte 1: flags, 3: budget).
+            self._add(target, data[:1] + bytes([data[1] | SMALL]) + data[2:])
+            self._add(target, data[:1] + bytes([data[1] | STREAM | FEED_1]) + data[2:])
+            if len(data) <= 2048:
+                for budget in range(FAIL_SWEEP):
+                    self._add(target, data[:1] + bytes([data[1] | FAIL_ALLOC, 0, budget]) + data[4:])
+        self._add(target, data)
+
+    def _add(self, target, data):
         d = self.out / target
         d.mkdir(parents=True, exist_ok=True)
         p = d / hashlib.sha1(data).hexdigest()
