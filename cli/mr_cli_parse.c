@@ -619,7 +619,8 @@ static const uint8_t *gather(run *r, size_t k, size_t k_start, size_t a, size_t 
         size_t from = a + at - k_start, n = r->parts[k].len - from;
         if (n > b - a - at)
             n = b - a - at;
-        memcpy(r->scratch + at, r->parts[k].ptr + from, n);
+        if (n > 0) /* an empty segment may have no pointer at all */
+            memcpy(r->scratch + at, r->parts[k].ptr + from, n);
         at += n;
         k_start += r->parts[k].len;
         k++;
