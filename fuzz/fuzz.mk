@@ -8,6 +8,8 @@
 #   make fuzz-merge      minimise corpora/fuzz/ with what was found (-merge=1)
 #   make fuzz-regress    replay every corpus file and crash reproducer through
 #                        a plain driver under ASan+UBSan ($(CC); part of make test)
+#   make fuzz-replay     the same through the libFuzzer builds (clang's UBSan
+#                        reports more than gcc's; CI runs it)
 #   make fuzz-afl        the same targets under AFL++ (fuzz/afl.sh)
 #   make coverage        llvm-cov of parsers/ from the seed corpora (fuzz/coverage.sh)
 
@@ -22,7 +24,7 @@ FUZZ_TARGETS ?=
 FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_SHARED := fuzz/mr_fuzz.c fuzz/regress_main.c
 
-.PHONY: fuzz fuzz-run fuzz-seeds fuzz-merge fuzz-regress fuzz-afl coverage
+.PHONY: fuzz fuzz-run fuzz-seeds fuzz-merge fuzz-regress fuzz-replay fuzz-afl coverage
 
 fuzz:
 	CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) CFLAGS="$(FUZZ_CFLAGS)" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
@@ -56,4 +58,13 @@ fuzz-regress: $(addprefix build/asan/fuzz-regress/,$(FUZZ_NAMES))
 	  dirs=; for d in corpora/fuzz/$$t fuzz/regressions/$$t; do [ -d $$d ] && dirs="$$dirs $$d"; done; \
 	  [ -n "$$dirs" ] || { echo "fuzz-regress: $$t has no corpus"; fail="$$fail $$t"; continue; }; \
 	  ASAN_OPTIONS=detect_leaks=1 build/asan/fuzz-regress/$$t $$dirs || fail="$$fail $$t"; \
+	done; if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi
+
+# -runs=0: libFuzzer runs every input of the given folders once and stops.
+fuzz-replay: fuzz
+	@fail=; for t in $(FUZZ_NAMES); do \
+	  dirs=; for d in corpora/fuzz/$$t fuzz/regressions/$$t; do [ -d $$d ] && dirs="$$dirs $$d"; done; \
+	  build/fuzz/$$t -runs=0 $$dirs > build/fuzz/$$t.replay.log 2>&1 \
+	    && echo "fuzz-replay: $$t: $$(grep -o 'Done [0-9]* runs' build/fuzz/$$t.replay.log)" \
+	    || { tail -30 build/fuzz/$$t.replay.log; fail="$$fail $$t"; }; \
 	done; if [ -n "$$fail" ]; then echo "FAILED:$$fail"; exit 1; fi

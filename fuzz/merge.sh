@@ -5,6 +5,9 @@
 # (build/fuzz/corpus/TARGET/) and of the seeds made from the test cases
 # (build/fuzz/seeds/TARGET/, make fuzz-seeds).  The result replaces
 # corpora/fuzz/TARGET/; files are named by the SHA-1 of their content.
+# Inputs are cut to MERGE_MAX_LEN bytes (default 4096, below the targets'
+# max_len): that keeps the committed corpora about a quarter of the size
+# for about 1% fewer coverage edges.
 #
 #   fuzz/merge.sh [TARGET...]    (default: every target)
 set -euo pipefail
@@ -20,7 +23,7 @@ fi
 for t in "${targets[@]}"; do
   dest=$TOP/corpora/fuzz/$t
   tmp=$OUT/merge/$t
-  max_len=$(sed -n 's/^max_len[[:space:]]*=[[:space:]]*//p' "$TOP/fuzz/$t.options")
+  max_len=${MERGE_MAX_LEN:-4096}
   rm -rf "$tmp"
   mkdir -p "$tmp" "$dest" "$OUT/logs"
   srcs=("$dest")

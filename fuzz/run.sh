@@ -57,10 +57,12 @@ for t in "${targets[@]}"; do
   cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
   ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
   corp=$(sed -nE 's/.* corp: ([0-9]+).*/\1/p' <<<"$last")
-  eps=$(sed -nE 's/.* exec\/s:? ([0-9]+).*/\1/p' <<<"$last")
+  secs=$(sed -nE 's/.* time: ([0-9]+)s.*/\1/p' <<<"$last")
+  # Fork mode's own exec/s is one worker's; this is all of them together.
+  eps=$([ -n "$execs" ] && [ "${secs:-0}" -gt 0 ] && echo $((execs / secs)))
   found=$(( $(ls "$crashes" | wc -l) - before ))
   [ "$found" -gt 0 ] && bad=1
-  rows+=("$(printf '%-16s %8s %10s %9s %7s %8s %7s %8s' "$t" "${SECONDS_PER}s" "${execs:-?}" \
+  rows+=("$(printf '%-16s %8s %10s %9s %7s %8s %7s %8s' "$t" "${secs:-?}s" "${execs:-?}" \
     "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found")")
 done
 
