@@ -30,6 +30,7 @@
  *                    no keyword, which the reader makes of a line that
  *                    starts with "[" (a server quirk), printed as it came
  *   code             "[" name [SP args_text] "]", args trimmed of SP/HTAB
+ *                    (a SP before "]" after an atom with a "[" still open)
  *   value            NIL; an atom or number as sent (an atom's section
  *                    "[" items joined by SP "]" and "<origin>" after it);
  *                    "quoted" with only \ and " escaped (RFC 9051 9,
@@ -108,15 +109,29 @@ static void put_quoted(pbuf *b, mr_span s)
     put_c(b, '"');
 }
 
-/* A span with SP and HTAB trimmed from both ends. */
-static mr_span trim(mr_span s)
+/* An atom whose last "[" is not followed by a "]" (rd_atom in mr_imap.c
+ * then reads a "]" right after it as part of the atom). */
+static int bracket_open(const mr_imap_value *v)
+{
+    int open = 0;
+    if (v->type != MR_IMAP_V_ATOM || v->has_section)
+        return 0;
+    for (size_t i = 0; i < v->raw.len; i++) {
+        if (v->raw.ptr[i] == '[')
+            open = 1;
+        else if (v->raw.ptr[i] == ']')
+            open = 0;
+    }
+    return open;
+}
+
+/* A span with SP and HTAB trimmed from its start (the reader trims the end). */
+static mr_span ltrim(mr_span s)
 {
     while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
         s.ptr++;
         s.len--;
     }
-    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
-        s.len--;
     return s;
 }
 
@@ -332,10 +347,14 @@ static int put_resp_text(pbuf *b, const mr_imap_response *r)
             if (put_values(b, r->code.args, r->code.n_args) != 0)
                 return -1;
         } else {
-            mr_span args = trim(r->code.args_text);
+            mr_span args = ltrim(r->code.args_text);
             if (args.len) {
                 put_c(b, ' ');
                 put_span(b, args);
+                /* An atom with a "[" not yet closed would take the "]" in
+                 * ("[X [ ]" is the atom "[", "[X []" reads no values). */
+                if (r->code.n_args > 0 && bracket_open(&r->code.args[r->code.n_args - 1]))
+                    put_c(b, ' ');
             }
         }
         put_s(b, "] ");
