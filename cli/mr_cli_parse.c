@@ -291,7 +291,8 @@ static void print_imap(mr_cli_stream *s, const mr_imap_response *r)
         fprintf(s->cfg->err, "%s:%llu: cannot print this response in wire form: %s", name_of(s),
                 (unsigned long long)r->offset,
                 r->n_streamed ? "a literal was streamed (raise --stream-threshold)"
-                              : "its value tree cannot be printed");
+                : r->has_code ? "its response code holds a literal, which the code's text does not keep"
+                              : "it did not read as values, and its literals were not kept");
         end_message(s, r->offset);
         raise_status(s, MR_CLI_EXIT_FAILED);
         return;

@@ -187,10 +187,12 @@ static void check_print(const mr_imap_response *r, int ok)
     size_t n = mr_imap_print(r, NULL, 0), half;
     uint8_t *out;
     if (n == SIZE_MAX) {
-        /* Only streamed literals, and an unknown response kept as text
-         * without its literals, cannot be printed (mr_imap_print.c). */
-        MR_FUZZ_CHECK(!ok || r->n_streamed > 0 || (r->type == MR_IMAP_TYPE_OTHER && r->n_values == 0 &&
-                                                   r->n_literals > 0),
+        /* Only streamed literals, an unknown response kept as text
+         * without its literals, and a code with literals cannot be
+         * printed (mr_imap.h). */
+        MR_FUZZ_CHECK(!ok || r->n_streamed > 0 ||
+                          (r->type == MR_IMAP_TYPE_OTHER && r->n_values == 0 && r->n_literals > 0) ||
+                          (r->has_code && r->n_literals > 0),
                       "a response that parsed cannot be printed");
         return;
     }

@@ -35,6 +35,7 @@ either side at a different byte).
 """
 
 import random
+import re
 
 import pytest
 
@@ -95,11 +96,16 @@ def check_round_trip(mailrig, x):
     p = cli(mailrig, "parse", "imap", "--print", "-", stdin=x)
     assert p.returncode in (0, 1), stderr_of(p)
     P = p.stdout
+    # Responses the printer refuses (mr_imap_print: SIZE_MAX), by offset.
+    refused = {int(m) for m in re.findall(r"^<stdin>:(\d+): cannot print", stderr_of(p), re.M)}
 
     # 1. parse(print(x)) == parse(x), printable responses, position keys left out.
+    def printed(o):
+        return printable(o) and o["range"][0] not in refused
+
     a_all = objects(parsed)
-    a = [o for o in a_all if printable(o)]
-    drop_greeting = bool(a_all) and not printable(a_all[0])
+    a = [o for o in a_all if printed(o)]
+    drop_greeting = bool(a_all) and not printed(a_all[0])
     reparsed = cli(mailrig, "parse", "imap", "-", stdin=P)
     stderr_of(reparsed)
     b = objects(reparsed)

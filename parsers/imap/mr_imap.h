@@ -664,7 +664,9 @@ uint64_t mr_imap_offset(const mr_imap_parser *p);
  * as sent).  Writes at most cap bytes to out and returns the full length
  * needed (like snprintf; out may be NULL when cap is 0).  A streamed
  * literal cannot be printed, nor an unknown response that did not read as
- * values and had literals (its text is its first line only): returns
+ * values and had literals (its text is its first line only), nor a
+ * response code with a literal in its arguments (outside the grammar;
+ * their text is kept to the end of the first line only): returns
  * SIZE_MAX.  Property (tested):
  * parsing the printed bytes gives the same response.
  */

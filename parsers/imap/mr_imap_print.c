@@ -19,7 +19,7 @@
  *                    after the SP/HTAB that separated it from the keyword
  *                    as sent, possibly none; not printable when it had
  *                    literals, which the reader did not keep)
- *                    (between two top-level values, no SP when the server
+ *                    (between two values in a row, no SP when the server
  *                    sent none, and the SP/HTAB bytes as sent between two
  *                    atoms: a mailbox name sent unquoted with white space
  *                    in it, which the LIST and STATUS decoders join back
@@ -189,16 +189,17 @@ static int put_white(pbuf *b, const uint8_t *p, size_t n)
 }
 
 /*
- * What separated two top-level values a and v as sent, where the reader
+ * What separated two values in a row, a and v, as sent, where the reader
  * depends on it, else a single SP:
  *   - nothing, when v started right where a ended ("l{2}" in a code's
- *     arguments, whose text is kept as sent; "\"a\"\"b\"");
- *   - the SP and HTAB bytes, when both are atoms or numbers in one run of
- *     bytes: the decoders read an unquoted mailbox name with SP or HTAB
- *     in it from exactly those bytes (split_mailbox in mr_imap_data.c).
+ *     arguments, whose text is kept as sent, at any depth; "\"a\"\"b\"");
+ *   - at the top level (top), the SP and HTAB bytes, when both are atoms
+ *     or numbers in one run of bytes: the decoders read an unquoted
+ *     mailbox name with SP or HTAB in it from exactly those bytes
+ *     (split_mailbox in mr_imap_data.c).
  * Where a value ends is known for atoms, numbers and quoted strings.
  */
-static void put_gap(pbuf *b, const mr_imap_value *a, const mr_imap_value *v)
+static void put_gap(pbuf *b, const mr_imap_value *a, const mr_imap_value *v, int top)
 {
     uint64_t end;
     int atomic = (a->type == MR_IMAP_V_ATOM || a->type == MR_IMAP_V_NUMBER) && !a->has_section;
@@ -210,7 +211,7 @@ static void put_gap(pbuf *b, const mr_imap_value *a, const mr_imap_value *v)
         end = UINT64_MAX;
     if (v->offset == end)
         return;
-    if (atomic && (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER) && v->offset > end &&
+    if (top && atomic && (v->type == MR_IMAP_V_ATOM || v->type == MR_IMAP_V_NUMBER) && v->offset > end &&
         v->offset - end <= 1024 &&
         /* Compared as addresses: the two atoms need not lie in one buffer. */
         (uintptr_t)v->raw.ptr - (uintptr_t)a->raw.ptr == v->offset - a->offset &&
@@ -245,10 +246,8 @@ static int put_values(pbuf *b, const mr_imap_value *items, size_t n)
             continue;
         }
         v = &f->items[f->i];
-        if (f->i > 0 && depth == 1)
-            put_gap(b, &f->items[f->i - 1], v);
-        else if (f->i > 0)
-            put_c(b, ' ');
+        if (f->i > 0)
+            put_gap(b, &f->items[f->i - 1], v, depth == 1);
         f->i++;
         if (v->type == MR_IMAP_V_LIST || (v->type == MR_IMAP_V_ATOM && v->has_section)) {
             frame *nf;
@@ -330,10 +329,9 @@ static int is_status(mr_imap_type t)
 /*
  * resp-text (RFC 9051 9): ["[" code "]" SP] [text], after the SP that
  * follows the status keyword.  The code's arguments are printed as sent
- * (args_text: free text by the grammar, already trimmed by the reader),
- * except when they hold a literal: args_text then stops at the literal,
- * and the arguments are printed from their values instead.  A status
- * response can hold literals only in its code, so n_literals says which.
+ * (args_text: free text by the grammar, already trimmed by the reader).
+ * A response whose code holds a literal cannot be printed (SIZE_MAX): a
+ * status response can hold literals only there, so n_literals says so.
  */
 static int put_resp_text(pbuf *b, const mr_imap_response *r)
 {
@@ -341,12 +339,13 @@ static int put_resp_text(pbuf *b, const mr_imap_response *r)
         put_c(b, '[');
         put_span(b, r->code.name);
         if (r->n_literals > 0) {
-            if (!r->code.args || r->code.n_args == 0)
-                return -1; /* not values: the reader kept only their first line */
-            put_c(b, ' ');
-            if (put_values(b, r->code.args, r->code.n_args) != 0)
-                return -1;
-        } else {
+            /* A literal in a code's arguments (outside RFC 9051 9's
+             * grammar, resp-text-code: TEXT-CHAR only): their text is
+             * kept up to the end of the first line only, so neither it
+             * nor the values print back to the same response. */
+            return -1;
+        }
+        {
             mr_span args = ltrim(r->code.args_text);
             if (args.len) {
                 put_c(b, ' ');
