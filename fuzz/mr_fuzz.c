@@ -1,8 +1,9 @@
 /*
  * mr_fuzz.c - the helpers every fuzz target shares: reading the
- * configuration header, options and limits, a counting (and failing)
- * allocator, feeding strategies, contract checks, and running the CLI
- * parse engine into memory for the property targets (mr_fuzz.h).
+ * configuration header, options and limits (with the counting, failing
+ * allocator of common/mr_testalloc.h), feeding strategies, contract
+ * checks, the driver of the parser targets, and running the CLI parse
+ * engine into memory for the property targets (mr_fuzz.h).
  */
 #define _GNU_SOURCE /* open_memstream on older C libraries */
 #include "mr_fuzz.h"
@@ -334,7 +335,6 @@ static void feed_all(const mr_fuzz_ops *ops, void *p, void *ctx, const mr_fuzz_i
 
     memset(st, 0, sizeof *st);
     st->opt = opt;
-    st->data_len = in->len;
     st->digest = 0xcbf29ce484222325ull;
     mr_fuzz_feeder_init(&feeder, flags, seed);
     while (off < in->len && fatal == MR_E_OK) {

@@ -127,7 +127,6 @@ typedef struct mr_fuzz_stream {
     uint64_t seen;     /* bytes fed so far, the current piece included */
     uint64_t last_end; /* end of the last response delivered */
     uint64_t events;   /* events so far */
-    uint64_t data_len; /* all the data the stream will get */
     uint64_t digest;   /* of every event's type, range and error: runs compare it */
 } mr_fuzz_stream;
 
