@@ -45,55 +45,36 @@ static void on_signal(int sig)
     raise(sig);
 }
 
+/* Inputs above this are refused: a fuzz input is bytes, not megabytes. */
+#define MAX_INPUT ((size_t)64 * 1024 * 1024)
+
 static int run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0, n;
+    uint8_t *buf = NULL, *exact;
+    size_t len = 0;
+    int rc;
     if (!f) {
         perror(path);
         return 1;
     }
-    do {
-        if (len == cap) {
-            uint8_t *b;
-            cap = cap ? cap * 2 : 4096;
-            b = realloc(buf, cap);
-            if (!b) {
-                fprintf(stderr, "%s: out of memory\n", path);
-                fclose(f);
-                free(buf);
-                return 1;
-            }
-            buf = b;
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    if (ferror(f)) {
-        perror(path);
-        fclose(f);
+    rc = mr_cli_slurp(f, MAX_INPUT, &buf, &len);
+    fclose(f);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", path,
+                rc == -2 ? "larger than 64 MiB" : rc == -3 ? "out of memory" : "read error");
         free(buf);
         return 1;
     }
-    fclose(f);
     if (verbose)
         fprintf(stderr, "running %s (%zu bytes)\n", path, len);
     /* An exact-size copy, so that a read past the input is caught. */
-    {
-        uint8_t *exact = malloc(len ? len : 1);
-        if (!exact) {
-            free(buf);
-            return 1;
-        }
-        if (len)
-            memcpy(exact, buf, len);
-        free(buf);
-        current = path;
-        LLVMFuzzerTestOneInput(exact, len);
-        current = NULL;
-        free(exact);
-    }
+    exact = mr_fuzz_copy(buf, len);
+    free(buf);
+    current = path;
+    LLVMFuzzerTestOneInput(exact, len);
+    current = NULL;
+    free(exact);
     n_files++;
     return 0;
 }

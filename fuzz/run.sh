@@ -33,6 +33,7 @@ opt() { # options-file key -> value
 
 rows=()
 bad=0
+new_files=() # crash, timeout and OOM inputs this run saved
 for t in "${targets[@]}"; do
   bin=$OUT/$t
   if [ ! -x "$bin" ]; then
@@ -43,7 +44,7 @@ for t in "${targets[@]}"; do
   crashes=$OUT/crashes/$t
   log=$OUT/logs/$t.log
   mkdir -p "$corpus" "$crashes" "$OUT/logs" "$TOP/corpora/fuzz/$t"
-  before=$(ls "$crashes" | wc -l)
+  mapfile -t before < <(ls "$crashes")
   echo "== $t: ${SECONDS_PER}s, $JOBS jobs (log: ${log#$TOP/})"
   args=(-fork="$JOBS" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1
         -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048
@@ -60,7 +61,12 @@ for t in "${targets[@]}"; do
   secs=$(sed -nE 's/.* time: ([0-9]+)s.*/\1/p' <<<"$last")
   # Fork mode's own exec/s is one worker's; this is all of them together.
   eps=$([ -n "$execs" ] && [ "${secs:-0}" -gt 0 ] && echo $((execs / secs)))
-  found=$(( $(ls "$crashes" | wc -l) - before ))
+  found=0
+  while read -r f; do
+    [[ " ${before[*]} " == *" $f "* ]] && continue
+    new_files+=("${crashes#$TOP/}/$f")
+    found=$((found + 1))
+  done < <(ls "$crashes")
   [ "$found" -gt 0 ] && bad=1
   rows+=("$(printf '%-16s %8s %10s %9s %7s %8s %7s %8s' "$t" "${secs:-?}s" "${execs:-?}" \
     "${eps:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$found")")
@@ -71,8 +77,8 @@ printf '%-16s %8s %10s %9s %7s %8s %7s %8s\n' target time execs exec/s cov featu
 printf '%s\n' "${rows[@]}"
 if [ $bad -ne 0 ]; then
   echo
-  echo "crash, timeout or OOM inputs were saved under ${OUT#$TOP/}/crashes/:"
-  find "$OUT/crashes" -type f -newer "$OUT/logs" 2>/dev/null | sed "s|^$TOP/||" || true
+  echo "crash, timeout or OOM inputs saved by this run:"
+  printf '%s\n' "${new_files[@]}"
   echo "reproduce with: build/fuzz/TARGET FILE   (then keep it in fuzz/regressions/TARGET/)"
 fi
 exit $bad
