@@ -56,6 +56,29 @@ mr_lr_result mr_lr_next(mr_linereader *lr, const uint8_t *data, size_t len, size
  */
 size_t mr_lr_unread(mr_linereader *lr, const mr_line *line);
 
+/*
+ * The fast path of a parser fed in small pieces: when a line is already
+ * being kept (an earlier feed ended inside it) and data holds no LF, fits
+ * the buffer and stays within max_line, append it and return 1; else
+ * return 0 and change nothing (the caller takes the general path through
+ * mr_lr_next(), which reaches the same state).  Inline: for a feed of one
+ * byte, the call is most of the cost.
+ */
+static inline int mr_lr_absorb(mr_linereader *lr, const uint8_t *data, size_t len)
+{
+    if (lr->len == 0 || lr->buf_returned || lr->replay || len > 8 || len == 0 ||
+        lr->len + len > lr->cap || lr->len + len > lr->max_line)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (data[i] == '\n')
+            return 0;
+    for (size_t i = 0; i < len; i++)
+        lr->buf[lr->len + i] = data[i];
+    lr->len += len;
+    lr->offset += len;
+    return 1;
+}
+
 /* Bytes of an unfinished line held (0 at a line boundary). */
 size_t mr_lr_partial(const mr_linereader *lr);
 
