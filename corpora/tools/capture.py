@@ -17,9 +17,18 @@ The mailbox the POP3 Dovecot serves is corpora/mailbox/*.eml, in file-name
 order (message 1 is 01-*.eml).  The IMAP Dovecot has a Maildir of several
 folders: INBOX is corpora/mailbox-imap/*.eml in the same order, Archive
 corpora/mailbox/*.eml; UIDVALIDITY, UIDs, flags and INTERNALDATEs are
-fixed, so that the bytes are the same on every capture.  --bench N
-instead captures the benchmark session over make-mailbox.py's N-message
-bench set (not committed; build/transcripts/imap-dovecot-bench.trs).
+fixed, so that the bytes are the same on every capture.
+
+--bench N instead captures three benchmark sessions over make-mailbox.py's
+N-message bench set (default 300; message k is the k-th file), into
+corpora/bench/ (committed):
+
+    corpora/bench/imap-dovecot.trs  what a mail client does to download a
+                                    mailbox: LOGIN ... FETCH 1:* BODY.PEEK[]
+                                    (tags 1, 2, 3, ...)
+    corpora/bench/pop3-dovecot.trs  USER/PASS, STAT, LIST, UIDL, every RETR,
+                                    every TOP n 0, QUIT
+    corpora/bench/smtp-exim.trs     every message in its own transaction
 
 No TLS: nothing secret is made or kept; the only credentials are the
 throwaway alice/secret in the temporary config.  Everything the script
@@ -39,7 +48,9 @@ back and must give the recorded bytes; each message RETR returns must be
 the corpus file, byte for byte once un-stuffed; each IMAP BODY[] and
 BODY[HEADER] must be the corpus file (or its header) as Dovecot serves it
 (as_imap_served), and each RFC822.SIZE, UID and INTERNALDATE what the
-Maildir says.
+Maildir says.  In the bench POP3 session also each LIST size, STAT, UIDL
+and TOP n 0 (as_pop3_served); in the bench SMTP session each message
+must be in Exim's queue with the body it was sent.
 """
 
 import argparse
@@ -66,6 +77,7 @@ CORPORA = os.path.normpath(os.path.join(HERE, ".."))
 MAILBOX = os.path.join(CORPORA, "mailbox")
 IMAP_MAILBOX = os.path.join(CORPORA, "mailbox-imap")
 OUT_DIR = os.path.join(CORPORA, "transcripts")
+BENCH_OUT_DIR = os.path.join(CORPORA, "bench")
 
 USER, PASSWORD = "alice", "secret"
 T0 = 1709283600            # 2024-03-01 09:00:00 UTC: UIDVALIDITY, mail times
@@ -363,9 +375,13 @@ class Imap(Client):
 
     LITERAL_AT_END = re.compile(rb"~?\{(\d+)(\+?)\}\r\n\Z")
 
-    def __init__(self, port):
+    def __init__(self, port, tags=b"a%03d"):
+        """tags: the format of the n-th tag (a001, a002, ... by default;
+        b"%d" gives 1, 2, ..., also a tag by RFC 9051 9: any ASTRING-CHAR
+        but "+")."""
         super().__init__(port)
         self.count = 0
+        self.tags = tags
 
     def read_exact(self, n):
         while len(self.buf) < n:
@@ -390,7 +406,7 @@ class Imap(Client):
 
     def next_tag(self):
         self.count += 1
-        return b"a%03d" % self.count
+        return self.tags % self.count
 
     def send_pieces(self, tag, pieces):
         """Send `tag pieces[0]`; a piece ending in a synchronizing literal
@@ -696,8 +712,8 @@ class Dovecot(DovecotServer):
     same on every capture."""
     PROTOCOL, PACKAGE = "pop3", "dovecot-pop3d"
 
-    def __init__(self, tmp, messages):
-        super().__init__(tmp, "dovecot")
+    def __init__(self, tmp, messages, subdir="dovecot"):
+        super().__init__(tmp, subdir)
         self.messages = messages
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(self.maildir, sub))
@@ -810,8 +826,10 @@ class Exim(Server):
     alice/secret, no TLS, and messages only queued (never delivered)."""
     name = "exim"
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, settings=""):
+        """settings: more main-section lines for the configuration."""
         super().__init__(tmp)
+        self.settings = settings
         self.dir = os.path.join(tmp, "exim")
         self.user = "Debian-exim"
         ent = pwd.getpwnam(self.user)
@@ -845,7 +863,7 @@ auth_advertise_hosts = *
 message_size_limit = 10M
 acl_smtp_rcpt = acl_rcpt
 acl_smtp_vrfy = acl_vrfy
-
+{settings}
 begin acl
 acl_rcpt:
   accept domains = +local_domains
@@ -884,13 +902,33 @@ login:
   server_condition = ${{if and {{{{eq{{$auth1}}{{{u}}}}}{{eq{{$auth2}}{{{p}}}}}}}}}
   server_set_id = $auth1
   server_advertise_condition = true
-""".format(d=self.dir, user=self.user, port=self.port, u=USER, p=PASSWORD)
+""".format(d=self.dir, user=self.user, port=self.port, u=USER, p=PASSWORD,
+           settings=self.settings)
         with open(self.conf, "w") as f:
             f.write(conf)
         os.chmod(self.conf, 0o644)
 
     def command(self):
         return ["exim4", "-C", self.conf, "-bdf"]
+
+    def check_queue(self, ids, sent):
+        """The queue (queue_only) holds one message per id, in order;
+        the body Exim stored in each -D file (LF line ends) is the body of
+        the message sent."""
+        spool = os.path.join(self.dir, "spool", "input")
+        for msg_id, data in zip(ids, sent):
+            p = os.path.join(spool, msg_id + "-D")
+            if not os.path.exists(p):
+                raise CaptureError("Exim did not queue %s" % msg_id)
+            with open(p, "rb") as f:
+                stored = f.read().split(b"\n", 1)[1]     # after "<id>-D"
+            i = data.find(b"\r\n\r\n")
+            body = b"" if i < 0 else data[i + 4:]
+            if stored != body.replace(b"\r\n", b"\n"):
+                raise CaptureError("Exim stored another body for %s" % msg_id)
+        queued = len(glob.glob(os.path.join(spool, "*-D")))
+        if queued != len(ids) or len(set(ids)) != len(ids):
+            raise CaptureError("Exim queued %d messages, %d accepted" % (queued, len(ids)))
 
     def version(self):
         first = subprocess.run(["exim4", "-C", self.conf, "-bV"], capture_output=True,
@@ -1035,6 +1073,81 @@ def pop3_pipelined(messages):
     return drive
 
 
+def as_pop3_served(data):
+    """A message as Dovecot's POP3 sends it in RETR (before stuffing): a
+    bare LF becomes CRLF as in IMAP's BODY[], but a NUL byte is sent as
+    it is (IMAP sends 0x80), and a bare CR too; it ends in CRLF (the
+    terminator is a line of its own, RFC 1939 3)."""
+    return as_served(re.sub(rb"(?<!\r)\n", b"\r\n", data))
+
+
+def pop3_uidl(uidvalidity, uid):
+    """Dovecot's unique-id with its default pop3_uidl_format %08Xu%08Xv
+    (which, despite the X, is lower-case hex)."""
+    return b"%08x%08x" % (uid, uidvalidity)
+
+
+def pop3_listing(body, what):
+    """{message number: the rest} of a LIST or UIDL listing (RFC 1939 5
+    "scan listing", 7 "unique-id listing": number, one space, value)."""
+    out = {}
+    for ln in body:
+        m = re.fullmatch(rb"(\d+) (\S+)\r\n", ln)
+        if not m:
+            raise CaptureError("%s: bad line %r" % (what, ln))
+        out[int(m.group(1))] = m.group(2)
+    return out
+
+
+def pop3_bench(messages):
+    """The POP3 benchmark session: log in, list, download every message
+    (RETR) and every header (TOP n 0), one command at a time."""
+    n_msgs = len(messages)
+
+    def drive(port, tr):
+        c = Pop3(port)
+        first, _ = c.response()
+        if not first.startswith(b"+OK"):
+            raise CaptureError("greeting: %r" % first)
+        tr.note("CAPA (RFC 2449), USER and PASS (RFC 1939 7)")
+        c.cmd(b"CAPA", multi=True)
+        c.cmd(b"USER " + USER.encode())
+        c.cmd(b"PASS " + PASSWORD.encode())
+        tr.note("STAT, LIST (RFC 1939 5), UIDL (RFC 1939 7)")
+        stat, _ = c.cmd(b"STAT")
+        # RFC 1939 5 and 11: sizes count the message as sent, CRLF line
+        # ends (for Dovecot: no CRLF is counted for a last line that has
+        # none, see as_served).
+        sizes = {n: len(re.sub(rb"(?<!\r)\n", b"\r\n", data))
+                 for n, (_, data) in enumerate(messages, 1)}
+        if stat != b"+OK %d %d\r\n" % (n_msgs, sum(sizes.values())):
+            raise CaptureError("STAT: %r" % stat)
+        _, body = c.cmd(b"LIST", multi=True)
+        if pop3_listing(body, "LIST") != {n: b"%d" % v for n, v in sizes.items()}:
+            raise CaptureError("LIST sizes differ from the messages")
+        _, body = c.cmd(b"UIDL", multi=True)
+        if pop3_listing(body, "UIDL") != {n: pop3_uidl(T0, n) for n in sizes}:
+            raise CaptureError("UIDL differs from the dovecot-uidlist written")
+        tr.note("RETR 1 .. RETR %d (RFC 1939 5; message k is the k-th file of the "
+                "bench set)" % n_msgs)
+        for n, (name, data) in enumerate(messages, 1):
+            _, body = c.cmd(b"RETR %d" % n, multi=True)
+            if b"".join(body) != as_pop3_served(data):
+                raise CaptureError("RETR %d is not %s" % (n, name))
+        tr.note("TOP 1 0 .. TOP %d 0: the header and the blank line (RFC 1939 7)" % n_msgs)
+        for n, (name, data) in enumerate(messages, 1):
+            _, body = c.cmd(b"TOP %d 0" % n, multi=True)
+            if b"".join(body) != as_served(header_of(as_pop3_served(data))):
+                raise CaptureError("TOP %d 0 is not the header of %s" % (n, name))
+        tr.note("QUIT (RFC 1939 6)")
+        c.cmd(b"QUIT")
+        rest = c.until_eof()
+        if rest:
+            raise CaptureError("bytes after QUIT: %r" % rest[:100])
+        c.close()
+    return drive
+
+
 def smtp_full(messages):
 
     def pick(prefix):
@@ -1098,6 +1211,78 @@ def smtp_full(messages):
         c.cmd(b"QUIT", b"221")
         c.until_eof()
         c.close()
+    return drive
+
+
+def as_smtp_data(data):
+    """A message as an SMTP client must send it (before stuffing): every
+    bare CR and bare LF as CRLF (RFC 5321 2.3.8; what Python's smtplib
+    does too), and ending in CRLF so that the end of data is
+    <CRLF>.<CRLF> (RFC 5321 4.1.1.4).  Other bytes, NUL included, as
+    they are (RFC 5321 4.5.2: any of the 128 ASCII characters; 8-bit
+    ones under BODY=8BITMIME)."""
+    return as_served(re.sub(rb"\r\n|\r|\n", b"\r\n", data))
+
+
+# The bench SMTP session's envelope: senders in turn, the two users of
+# Exim's local domain, and two addresses its acl_rcpt rejects (550
+# "unknown user" and "relay not permitted").
+BENCH_SENDERS = [b"alice@mailrig.test", b"bob@mailrig.test", b"news@elsewhere.example"]
+BENCH_USERS = [b"alice@mailrig.test", b"bob@mailrig.test"]
+BENCH_REJECTED = [b"carol@mailrig.test", b"dave@elsewhere.example"]
+
+
+def bench_envelope(k):
+    """(sender, [(recipient, accepted)]) of the k-th message (1-based):
+    1, 2, 3 recipients in turn; the third, on every third message, one
+    that Exim rejects."""
+    users = BENCH_USERS[(k - 1) % 2:] + BENCH_USERS[:(k - 1) % 2]
+    n = 1 + (k - 1) % 3
+    rcpts = [(u, True) for u in users[:min(n, 2)]]
+    if n == 3:
+        rcpts.append((BENCH_REJECTED[(k // 3) % 2], False))
+    return BENCH_SENDERS[(k - 1) % len(BENCH_SENDERS)], rcpts
+
+
+def smtp_bench(messages, exim):
+    """The SMTP benchmark session: every message of the bench set in its
+    own transaction (RFC 5321 3.3), one command at a time."""
+    def drive(port, tr):
+        c = Smtp(port)
+        c.expect(b"220")
+        tr.note("EHLO (RFC 5321 4.1.1.1)")
+        ehlo = c.cmd(b"EHLO client.mailrig.test", b"250")
+        if b"250-8BITMIME\r\n" not in ehlo:
+            raise CaptureError("EHLO lacks 8BITMIME: %r" % ehlo)
+        tr.note("message k of the bench set: MAIL FROM (BODY=8BITMIME when it has 8-bit "
+                "bytes, RFC 6152), 1 to 3 RCPT TO (every third message one rejected, 550), "
+                "DATA, the message with its line ends as CRLF and dot-stuffed "
+                "(RFC 5321 4.1.1.2-4.1.1.4, 4.5.2); after every 25th RSET and NOOP")
+        ids = []
+        for k, (name, data) in enumerate(messages, 1):
+            sender, rcpts = bench_envelope(k)
+            body = as_smtp_data(data)
+            param = b" BODY=8BITMIME" if re.search(rb"[\x80-\xff]", body) else b""
+            c.cmd(b"MAIL FROM:<%s>%s" % (sender, param), b"250")
+            for rcpt, accepted in rcpts:
+                c.cmd(b"RCPT TO:<%s>" % rcpt, b"250" if accepted else b"550")
+            c.cmd(b"DATA", b"354")
+            c.send(stuff(body))
+            reply = c.expect(b"250", b"end of DATA of %s" % name.encode())
+            m = re.match(rb"250 OK id=(\S+)\r\n\Z", reply[-1])
+            if not m:
+                raise CaptureError("end of DATA of %s: %r" % (name, reply))
+            ids.append(m.group(1).decode())
+            if k % 25 == 0:
+                c.cmd(b"RSET", b"250")        # RFC 5321 4.1.1.5
+                c.cmd(b"NOOP", b"250")        # RFC 5321 4.1.1.9
+        tr.note("VRFY (RFC 5321 4.1.1.6, 3.5), HELP (4.1.1.8), QUIT (4.1.1.10)")
+        c.cmd(b"VRFY alice@mailrig.test", b"250")
+        c.cmd(b"HELP", b"214")
+        c.cmd(b"QUIT", b"221")
+        c.until_eof()
+        c.close()
+        exim.check_queue(ids, [as_smtp_data(d) for _, d in messages])
     return drive
 
 
@@ -1385,9 +1570,11 @@ def imap_full(folders, server_port, append_msgs):
 
 def imap_bench(folder):
     """The benchmark session: only what a mail client does to show and
-    download a whole mailbox."""
+    download a whole mailbox.  Its tags are plain numbers, 1, 2, 3, ...
+    (RFC 9051 9: a tag is any ASTRING-CHAR but "+"), which the clients it
+    is compared with (Python's imaplib with tagpre b"", libetpan) need."""
     def drive(port, tr):
-        c = Imap(port)
+        c = Imap(port, tags=b"%d")
         c.response()
         tr.note("CAPABILITY, LOGIN, LIST, STATUS, SELECT")
         c.cmd(b"CAPABILITY")
@@ -1444,25 +1631,25 @@ def main():
     ap = argparse.ArgumentParser(description="Capture POP3 and IMAP (Dovecot) and SMTP "
                                  "(Exim) sessions on loopback as .trs transcripts.")
     ap.add_argument("--out", help="output directory (default corpora/transcripts, "
-                    "or build/transcripts with --bench)")
+                    "or corpora/bench with --bench)")
     ap.add_argument("--only", choices=("pop3", "imap", "smtp"), action="append",
                     help="capture only these protocols' transcripts (repeatable)")
     ap.add_argument("--bench", type=int, metavar="N", nargs="?", const=300,
-                    help="instead, capture imap-dovecot-bench.trs over the N-message "
-                    "benchmark mailbox of make-mailbox.py --set bench (default N 300); "
-                    "not committed")
+                    help="instead, capture the benchmark sessions imap-dovecot.trs, "
+                    "pop3-dovecot.trs and smtp-exim.trs over the N-message benchmark "
+                    "mailbox of make-mailbox.py --set bench (default N 300)")
     ap.add_argument("--keep-tmp", action="store_true",
                     help="keep the temporary directory (configs, logs) for debugging")
     args = ap.parse_args()
     if args.bench is not None and args.only:
         ap.error("--bench and --only do not mix")
     only = set(args.only or ("pop3", "imap", "smtp")) if args.bench is None else set()
-    out_dir = args.out or (OUT_DIR if args.bench is None else
-                           os.path.join(CORPORA, "..", "build", "transcripts"))
+    out_dir = args.out or (OUT_DIR if args.bench is None else BENCH_OUT_DIR)
 
     if os.geteuid() != 0:
         raise CaptureError("run as root: Dovecot and Exim switch to their own users")
-    for tool in (["dovecot", "dpkg-query"] + (["exim4"] if "smtp" in only else [])):
+    for tool in (["dovecot", "dpkg-query"] +
+                 (["exim4"] if "smtp" in only or args.bench is not None else [])):
         if not shutil.which(tool):
             raise CaptureError("%s not found; run ci/install-capture-deps" % tool)
 
@@ -1538,16 +1725,42 @@ def main():
                  imap_full(folders, imap.port, appended)))
         if args.bench is not None:
             bench = bench_messages(args.bench)
-            folder = inbox_folder(bench, uid_of=lambda n: n)
+            n = len(bench)
+            what = ("the %d messages of make-mailbox.py --set bench --count %d (message k is "
+                    "the k-th file)" % (n, n))
+            made = ("Captured %s on 127.0.0.1 by corpora/tools/capture.py --bench %d "
+                    "(see docs/corpora.md, corpora/bench/)." % (today, n))
+            folder = inbox_folder(bench, uid_of=lambda k: k)
             imap = started(DovecotImap(tmp, [folder], "dovecot-bench"))
-            sessions.append(
-                ("imap-dovecot-bench.trs", imap, common(
+            pop3 = started(Dovecot(tmp, bench, "dovecot-pop3-bench"))
+            # Exim ends a session after more than 10 commands other than
+            # MAIL, RCPT, DATA, BDAT and QUIT (smtp_accept_max_nonmail; one
+            # RSET and one HELO/EHLO per message are not counted) with "554
+            # Too many nonmail commands".  The bench session sends a NOOP
+            # every 25 messages, so here no host is counted.
+            exim = started(Exim(tmp, "smtp_accept_max_nonmail_hosts =\n"))
+            sessions += [
+                ("imap-dovecot.trs", imap, common(
                     "imap", imap.version(), "9051, 3501",
-                    "benchmark: CAPABILITY, LOGIN, LIST, STATUS, SELECT, FETCH 1:* (FLAGS "
-                    "UID INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE), FETCH 1:* "
-                    "BODY.PEEK[HEADER], FETCH 1:* BODY.PEEK[] of the %d messages of "
-                    "make-mailbox.py --set bench --count %d, LOGOUT" % (len(bench), len(bench))),
-                 imap_bench(folder)))
+                    "benchmark IMAP session, tags 1, 2, 3, ...: CAPABILITY, LOGIN, LIST, "
+                    "STATUS, SELECT, FETCH 1:* (FLAGS UID INTERNALDATE RFC822.SIZE ENVELOPE "
+                    "BODYSTRUCTURE), FETCH 1:* BODY.PEEK[HEADER], FETCH 1:* BODY.PEEK[] of "
+                    "%s, LOGOUT" % what),
+                 imap_bench(folder)),
+                ("pop3-dovecot.trs", pop3, common(
+                    "pop3", pop3.version(), "1939, 2449",
+                    "benchmark POP3 session, one command at a time: CAPA, USER, PASS, STAT, "
+                    "LIST, UIDL, RETR 1 .. RETR %d, TOP 1 0 .. TOP %d 0, QUIT over %s"
+                    % (n, n, what)),
+                 pop3_bench(bench)),
+                ("smtp-exim.trs", exim, common(
+                    "smtp", exim.version(), "5321, 6152",
+                    "benchmark ESMTP session, not pipelined: EHLO, then for each of %s a "
+                    "transaction MAIL FROM, 1 to 3 RCPT TO (every third message one "
+                    "rejected with 550), DATA, the dot-stuffed message; RSET and NOOP after "
+                    "every 25th; VRFY, HELP, QUIT" % what),
+                 smtp_bench(bench, exim)),
+            ]
         if "smtp" in only:
             exim = started(Exim(tmp))
             sessions.append(

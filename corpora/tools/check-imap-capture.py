@@ -22,6 +22,10 @@ of its own, KNOWN says so and the field is not compared; everything else
 must match.  Standard library only:
 
     /usr/bin/python3 corpora/tools/check-imap-capture.py [--mailrig PATH] [TRS]
+    /usr/bin/python3 corpora/tools/check-imap-capture.py --bench N [TRS]
+
+(--bench N: corpora/bench/imap-dovecot.trs, made by capture.py --bench N,
+over make-mailbox.py's N-message bench set.)
 
 Exit status 0 when everything matches, 1 otherwise (each mismatch is
 printed) or when mailrig failed.
@@ -202,13 +206,15 @@ def run_mailrig(mailrig, trs):
 
 
 def commands(trs):
-    """{tag: command text} from the client's bytes in the transcript."""
+    """{tag: command text} from the client's bytes in the transcript: tags
+    a001, a002, ... (the committed capture) or 1, 2, ... (the bench
+    capture, whose tags are digits)."""
     with open(trs, encoding="utf-8") as f:
         segs = cap.read_back(f.read())
     client = b"".join(d for k, d in segs if k == "C")
     out = {}
     for line in client.split(b"\r\n"):
-        m = re.match(rb"(a\d{3}) (.*)", line)
+        m = re.match(rb"(a\d{3}|\d+) (.*)", line)
         if m:
             out[m.group(1).decode()] = m.group(2).decode("utf-8", "replace")
     return out
@@ -416,7 +422,7 @@ def committed_folders():
 
 
 def bench_folders(count):
-    """The folder of imap-dovecot-bench.trs (capture.py --bench N)."""
+    """The folder of corpora/bench/imap-dovecot.trs (capture.py --bench N)."""
     return [[(f[:-4], data) for f, data in cap.bench_messages(count)]]
 
 
@@ -451,7 +457,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("trs", nargs="?", help="the transcript (default "
                     "corpora/transcripts/imap-dovecot.trs, or "
-                    "build/transcripts/imap-dovecot-bench.trs with --bench)")
+                    "corpora/bench/imap-dovecot.trs with --bench)")
     ap.add_argument("--bench", type=int, metavar="N",
                     help="check a capture.py --bench N capture instead")
     ap.add_argument("--mailrig", default=os.environ.get("MAILRIG",
@@ -460,7 +466,7 @@ def main():
                     help="also list the known differences that were seen")
     args = ap.parse_args()
     if args.bench is not None:
-        trs = args.trs or os.path.join(TOP, "build", "transcripts", "imap-dovecot-bench.trs")
+        trs = args.trs or os.path.join(TOP, "corpora", "bench", "imap-dovecot.trs")
         folders = bench_folders(args.bench)
     else:
         trs = args.trs or TRS
