@@ -81,15 +81,18 @@ int mr_span_eq(mr_span s, const char *lit)
 
 int mr_span_eq_ci(mr_span s, const char *lit)
 {
-    size_t n = strlen(lit);
-    if (s.len != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
+    /* One pass, no strlen(): most calls compare a keyword against a table
+     * and differ at the first byte. */
+    size_t i = 0;
+    for (; i < s.len; i++) {
         unsigned char a = s.ptr[i], b = (unsigned char)lit[i];
-        if (a >= 'A' && a <= 'Z') a = (unsigned char)(a + 32);
-        if (b >= 'A' && b <= 'Z') b = (unsigned char)(b + 32);
-        if (a != b)
+        if (b == 0)
+            return 0;
+        /* For a letter b, a | 0x20 equals b | 0x20 only when a is b in
+         * either case; other bytes must be equal. */
+        unsigned char lb = (unsigned char)(b | 0x20);
+        if (lb >= 'a' && lb <= 'z' ? (unsigned char)(a | 0x20) != lb : a != b)
             return 0;
     }
-    return 1;
+    return lit[i] == 0;
 }

@@ -415,6 +415,33 @@ static void head_context(mr_imap_parser *p, const mr_line *l)
  * input, whose closing DQUOTE is always followed by one of these, reads
  * the same (docs/imap-quirks.md, G3).
  */
+/* 1 for a byte a quoted string takes with no further look (RFC 9051 9,
+ * QUOTED-CHAR): printable ASCII but DQUOTE and "\\".  The scan skips runs of
+ * them a byte per step, and looks closely only at the rest. */
+static const uint8_t quoted_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* 1 for an atom byte that needs no further look: printable ASCII but the
+ * atom stops ( ) DQUOTE and the bytes rd_atom() weighs: [ ] { ~. */
+static const uint8_t atom_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static int quote_closes(const uint8_t *t, size_t n, size_t i)
 {
     if (i + 1 >= n)
@@ -840,6 +867,8 @@ static int rd_quoted(rd *r)
     size_t n = r->cur.len, i = 0;
     int escaped = 0, high = 0, odd_escape = 0, bare_quote = 0;
     for (;;) {
+        while (i < n && quoted_plain[t[i]])
+            i++;
         if (i >= n)
             return rd_fail(r, MR_E_BAD_SYNTAX, off, "quoted string not closed on its line");
         uint8_t c = t[i];
@@ -946,6 +975,10 @@ static int rd_atom(rd *r, int in_section)
     size_t n = r->cur.len, i = 0;
     int high = 0, bracket = 0;
     for (; i < n; i++) {
+        while (i < n && atom_plain[t[i]])
+            i++;
+        if (i >= n)
+            break;
         uint8_t c = t[i];
         if (atom_stop(c))
             break;
@@ -973,7 +1006,9 @@ static int rd_atom(rd *r, int in_section)
         return rd_fail(r, MR_E_BAD_SYNTAX, off, "unexpected byte where a value should start");
     mr_span raw = {t, i};
     mr_imap_value *v;
-    if (mr_span_eq_ci(raw, "NIL") && !(i < n && t[i] == '[')) {
+    /* NIL in any case: for a letter, b | 0x20 is it only for b in either case. */
+    if (i == 3 && (t[0] | 0x20) == 'n' && (t[1] | 0x20) == 'i' && (t[2] | 0x20) == 'l' &&
+        !(i < n && t[i] == '[')) {
         v = rd_push(r, MR_IMAP_V_NIL, off);
     } else {
         mr_cursor c = mr_cur_from_span(raw);
@@ -1159,10 +1194,15 @@ static size_t take_keyword(mr_cursor *c, mr_span *out)
 static mr_imap_type type_of(mr_span kw)
 {
     /* XLIST (Gmail's pre-SPECIAL-USE LIST) has LIST's grammar. */
+    if (kw.len == 0)
+        return MR_IMAP_TYPE_OTHER;
     if (mr_span_eq_ci(kw, "XLIST"))
         return MR_IMAP_TYPE_LIST;
+    /* The keywords are upper case letters: compare the first byte, case
+     * folded, before calling (a response's keyword is looked up in 28). */
+    uint8_t first = (uint8_t)(kw.ptr[0] & ~0x20);
     for (int t = 0; t < MR_IMAP_TYPE_CONTINUE; t++)
-        if (mr_span_eq_ci(kw, type_wire[t]))
+        if ((uint8_t)type_wire[t][0] == first && mr_span_eq_ci(kw, type_wire[t]))
             return (mr_imap_type)t;
     return MR_IMAP_TYPE_OTHER;
 }

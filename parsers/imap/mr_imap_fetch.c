@@ -873,8 +873,11 @@ static mr_imap_fetch_kind classify(mr_imap_dctx *c, const mr_imap_value *name)
         }
         return MR_IMAP_FETCH_OTHER;
     }
+    if (s.len == 0)
+        return MR_IMAP_FETCH_OTHER;
+    uint8_t first = (uint8_t)(s.ptr[0] & ~0x20); /* the names are upper case */
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        if (mr_span_eq_ci(s, plain[i].name))
+        if ((uint8_t)plain[i].name[0] == first && mr_span_eq_ci(s, plain[i].name))
             return plain[i].kind;
     return MR_IMAP_FETCH_OTHER;
 }
