@@ -76,12 +76,6 @@ int mr_cur_take_until(mr_cursor *c, uint8_t ch, mr_span *out)
     return 1;
 }
 
-size_t mr_cur_skip_space(mr_cursor *c)
-{
-    mr_span s;
-    return mr_cur_take_class(c, MR_C_SPACE, &s);
-}
-
 int mr_cur_get_u64(mr_cursor *c, uint64_t *out)
 {
     uint64_t v = 0;

@@ -94,16 +94,6 @@ size_t mr_store_memory(const mr_store *s)
     return s->arena_bytes + s->cap_lines * sizeof(mr_line) + s->cap_diags * sizeof(mr_diag);
 }
 
-int mr_store_count(mr_store *s, size_t n)
-{
-    if (n > s->lim.max_memory || s->logical > s->lim.max_memory - n) {
-        s->err = MR_E_MEMORY_LIMIT;
-        return 0;
-    }
-    s->logical += n;
-    return 1;
-}
-
 /* Arena memory, not counted: callers count what they store. */
 static void *arena_alloc(mr_store *s, size_t n)
 {

