@@ -2,11 +2,14 @@
 #
 #   make              libmailrig.a and the mailrig tool, in build/
 #   make test         unit tests (cmocka) and pytest, on a plain build and
-#                     on an ASan+UBSan build (build/asan/)
+#                     on an ASan+UBSan build (build/asan/), and one pass of
+#                     every benchmark contender (make bench-check)
 #   make test-plain   the same on the plain build only
 #   make test-asan    the same on the sanitizer build only, and the fuzz
 #                     corpora replayed (make fuzz-regress)
 #   make fuzz, fuzz-run, fuzz-merge, fuzz-afl, coverage: see fuzz/fuzz.mk
+#   make bench        the parsers against Dovecot, libetpan and Python, side
+#                     by side (bench/bench.mk, docs/performance.md)
 #   make clean
 #
 # Variables: CC (default cc), WERROR=0 to let warnings pass, PYTHON
@@ -100,9 +103,10 @@ pytest-asan: build/asan/mailrig check-python
 
 test-plain: all unit-plain pytest-plain
 test-asan: unit-asan pytest-asan fuzz-regress
-test: test-plain test-asan
+test: test-plain test-asan bench-check
 
 clean:
 	rm -rf build mailrig
 
 include fuzz/fuzz.mk
+include bench/bench.mk
