@@ -13,7 +13,9 @@
  * decoded (mr_imap_fetch_item.envelope, .body), as every parse does.
  *
  * Floors ("any" protocol): "memchr" finds every '\n' of the server bytes
- * (the least a line-based parser must do), "memcpy" copies them once.
+ * (the least a line-based parser must do), "memcpy" copies them once, and
+ * "call-1" calls a function that is not inlined once per byte, keeping
+ * the byte: the least feeding one byte at a time can cost.
  */
 #include "mr_bench.h"
 
@@ -320,6 +322,36 @@ static int run_memchr(void *arg, const mr_bench_corpus *c, mr_bench_result *r, c
     return 0;
 }
 
+/* The least a parser fed one byte per call can cost: a call that is not
+ * inlined, per byte, that keeps the byte and returns "need more". */
+typedef struct call_floor {
+    uint8_t *buf;
+    size_t len;
+} call_floor;
+
+__attribute__((noinline)) static int feed_one(call_floor *f, const uint8_t *data, size_t len,
+                                              size_t *used)
+{
+    f->buf[f->len++] = data[0];
+    *used = len;
+    return 0;
+}
+
+static int run_call1(void *arg, const mr_bench_corpus *c, mr_bench_result *r, char *err,
+                     size_t errlen)
+{
+    state *st = arg;
+    call_floor f = {st->copy, 0};
+    uint64_t events = 0;
+    for (size_t off = 0; off < c->server_len;) {
+        size_t used;
+        events += (uint64_t)feed_one(&f, c->server + off, 1, &used);
+        off += used;
+    }
+    r->responses = events + (f.len ? f.buf[f.len - 1] : 0);
+    return 0;
+}
+
 static void *setup_copy(const mr_bench_corpus *c, char *err, size_t errlen)
 {
     state *st = calloc(1, sizeof *st);
@@ -370,6 +402,8 @@ const mr_bench_contender mr_bench_family[] = {
     {"memchr", "any", "floor: memchr for every '\\n' of the server bytes", setup_none, run_memchr,
      teardown_none},
     {"memcpy", "any", "floor: memcpy of the server bytes", setup_copy, run_memcpy, teardown_any},
+    {"call-1", "any", "floor of 1-byte feeding: a call per byte that keeps the byte", setup_copy,
+     run_call1, teardown_any},
 };
 const size_t mr_bench_family_n = sizeof mr_bench_family / sizeof mr_bench_family[0];
 const char *const mr_bench_family_name = "mailrig";

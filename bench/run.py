@@ -37,7 +37,7 @@ CORPORA = os.path.join(BUILD, "corpora")
 PYTHON = "/usr/bin/python3"
 
 FAMILIES = ("mailrig", "dovecot", "etpan")
-FLOORS = ("memchr", "memcpy")
+FLOORS = ("memchr", "memcpy", "call-1")
 
 # The goals of the benchmark issue: (title, numerator, denominator, corpus
 # protocol, bound, "min" or "max").  A ratio is time(numerator) /
