@@ -161,6 +161,8 @@ int mr_vec_grow(const mr_allocator *a, void **vec, size_t *cap, size_t elem, siz
 /* Grow a store vector; its elements are counted by the caller, not its capacity. */
 static int grow(mr_store *s, void **vec, size_t *cap, size_t elem, size_t need)
 {
+    if (need <= *cap) /* the usual case, once per line: no call */
+        return 1;
     if (mr_vec_grow(s->alloc, vec, cap, elem, need))
         return 1;
     s->err = MR_E_NO_MEMORY;
