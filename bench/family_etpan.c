@@ -78,12 +78,16 @@ typedef struct mem_source {
     size_t left;
     mailstream *stream; /* to see what it still held when it was closed */
     size_t unread;      /* bytes never handed to the parser, set on close */
-    int closed;
 } mem_source;
 
+/* At the end of the bytes, -1 (what libetpan's socket read gives on a
+ * timeout): a 0 would be taken as "no data yet", and its literal reader
+ * would ask again forever. */
 static ssize_t mem_read(mailstream_low *low, void *buf, size_t count)
 {
     mem_source *m = low->data;
+    if (m->left == 0)
+        return -1;
     size_t n = count < m->left ? count : m->left;
     memcpy(buf, m->p, n);
     m->p += n;
@@ -102,7 +106,6 @@ static int mem_close(mailstream_low *low)
 {
     mem_source *m = low->data;
     m->unread = m->left + (m->stream ? m->stream->read_buffer_len : 0);
-    m->closed = 1;
     return 0;
 }
 
@@ -168,6 +171,35 @@ static mailstream *mem_open(mem_source *m, const mr_bench_corpus *c)
     }
     m->stream = s;
     return s;
+}
+
+/* ------------------------------------------------------------ errors */
+
+static const char *imap_error(int e)
+{
+    switch (e) {
+    case MAILIMAP_ERROR_STREAM:
+        return "MAILIMAP_ERROR_STREAM (the bytes ended, or a response held an untagged BYE)";
+    case MAILIMAP_ERROR_PARSE:
+        return "MAILIMAP_ERROR_PARSE";
+    case MAILIMAP_ERROR_MEMORY:
+        return "MAILIMAP_ERROR_MEMORY";
+    default:
+        return "another MAILIMAP_ERROR (mailimap_types.h)";
+    }
+}
+
+static const char *pop3_error(int e)
+{
+    static const char *const names[] = {
+        "NO_ERROR",          "BAD_STATE",          "UNAUTHORIZED",
+        "STREAM",            "DENIED",             "BAD_USER",
+        "BAD_PASSWORD",      "CANT_LIST",          "NO_SUCH_MESSAGE",
+        "MEMORY",            "CONNECTION_REFUSED", "APOP_NOT_SUPPORTED",
+        "CAPA_NOT_SUPPORTED", "STLS_NOT_SUPPORTED", "SSL",
+        "QUIT_FAILED",
+    };
+    return e >= 0 && (size_t)e < sizeof names / sizeof names[0] ? names[e] : "?";
 }
 
 /* ------------------------------------------------------------ IMAP */
@@ -294,7 +326,7 @@ static int imap_run(void *arg, const mr_bench_corpus *c, mr_bench_result *r, cha
     }
     int e = mailimap_greeting_parse(s, buf, NULL, &indx, &greeting, 0, NULL);
     if (e != MAILIMAP_NO_ERROR) {
-        snprintf(err, errlen, "greeting: mailimap_greeting_parse error %d", e);
+        snprintf(err, errlen, "greeting: mailimap_greeting_parse: %s", imap_error(e));
         goto out;
     }
     mailimap_greeting_free(greeting);
@@ -343,15 +375,16 @@ static int imap_run(void *arg, const mr_bench_corpus *c, mr_bench_result *r, cha
             }
             if (e != MAILIMAP_ERROR_PARSE) {
                 mailimap_parser_context_free(ctx);
-                snprintf(err, errlen, "command %zu: mailimap_cont_req_or_resp_data_parse error %d",
-                         i + 1, e);
+                snprintf(err, errlen, "command %zu: mailimap_cont_req_or_resp_data_parse: %s",
+                         i + 1, imap_error(e));
                 goto out;
             }
         }
         e = mailimap_response_parse(s, buf, ctx, &indx, &rsp, 0, NULL);
         mailimap_parser_context_free(ctx);
         if (e != MAILIMAP_NO_ERROR) {
-            snprintf(err, errlen, "command %zu: mailimap_response_parse error %d", i + 1, e);
+            snprintf(err, errlen, "command %zu: mailimap_response_parse: %s", i + 1,
+                     imap_error(e));
             goto out;
         }
         const struct mailimap_response_done *done = rsp->rsp_resp_done;
@@ -455,7 +488,7 @@ static int pop3_run(void *arg, const mr_bench_corpus *c, mr_bench_result *r, cha
     }
     int e = mailpop3_connect(f, s);
     if (e != MAILPOP3_NO_ERROR && e != MAILPOP3_ERROR_UNAUTHORIZED) {
-        snprintf(err, errlen, "greeting: mailpop3_connect error %d", e);
+        snprintf(err, errlen, "greeting: mailpop3_connect: MAILPOP3_ERROR_%s", pop3_error(e));
         goto out;
     }
     if (!f->pop3_response) {
@@ -583,7 +616,7 @@ static int pop3_run(void *arg, const mr_bench_corpus *c, mr_bench_result *r, cha
             goto out;
         }
         if (e != MAILPOP3_NO_ERROR) {
-            snprintf(err, errlen, "client line %zu: libetpan error %d", i + 1, e);
+            snprintf(err, errlen, "client line %zu: MAILPOP3_ERROR_%s", i + 1, pop3_error(e));
             goto out;
         }
         if (!f->pop3_response) {

@@ -301,12 +301,16 @@ def main():
             order.reverse()
         res = {}
         for j, (ct, cname, prefix) in enumerate(order):
-            print("\rbench: round %d/%d, %3d/%d %-40s" % (i + 1, args.rounds, j + 1, len(order),
-                                                          "%s %s" % (cname, ct.key)),
-                  end="", file=sys.stderr, flush=True)
+            if sys.stderr.isatty():  # progress on a terminal only, not in logs
+                print("\rbench: round %d/%d, %3d/%d %-40s"
+                      % (i + 1, args.rounds, j + 1, len(order), "%s %s" % (cname, ct.key)),
+                      end="", file=sys.stderr, flush=True)
             res[(ct, cname, prefix)] = measure(ct, prefix, args.min_ms, 0)
         rounds.append(res)
-    print(file=sys.stderr)
+        if not sys.stderr.isatty():
+            print("bench: round %d/%d done" % (i + 1, args.rounds), file=sys.stderr)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     text, md = report(jobs, rounds, contenders, corps, args.min_ms, missing)
     print(text)
     if args.results:
