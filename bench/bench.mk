@@ -29,7 +29,7 @@ DOVECOT_INC    := /usr/include/dovecot
 DOVECOT_CFLAGS := -isystem $(DOVECOT_INC) -include $(DOVECOT_INC)/config.h
 DOVECOT_LIBS   := -L/usr/lib/dovecot -Wl,-rpath,/usr/lib/dovecot -ldovecot
 ETPAN_CFLAGS   := $(shell pkg-config --cflags libetpan 2>/dev/null)
-ETPAN_LIBS     := $(shell pkg-config --libs libetpan 2>/dev/null || echo -letpan)
+ETPAN_LIBS     := -letpan  # pkg-config adds dpkg's no-PIE specs file; plain -l is enough
 
 BENCH_PROGS := $(BENCH_DIR)/mr-bench-mailrig
 ifneq ($(wildcard $(DOVECOT_INC)/imap-parser.h),)

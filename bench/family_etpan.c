@@ -6,28 +6,34 @@
  * The bytes reach libetpan the way they reach it from a socket: a
  * mailstream_low driver over the corpus buffer (read hands out the next
  * bytes, up to what is asked, as a socket that has already received
- * everything would; write discards), under a mailstream with the 8192-byte
- * buffer libetpan's own socket and TLS streams use (mailstream_socket.c,
- * mailstream_ssl.c).  Every pass makes a fresh stream and session and
- * closes them: a few allocations, nothing next to the parse.
+ * everything would; write discards; at the end, -1), under a mailstream
+ * with the 8192-byte buffer libetpan's own socket and TLS streams use
+ * (mailstream_socket.c, mailstream_ssl.c).  Every pass makes a fresh
+ * stream, buffer and POP3 session and closes them: a few allocations,
+ * nothing next to the parse.
  *
  * "etpan-imap": what a libetpan client's commands do to read replies
  * (mailimap.c), minus what they do with the result.  The greeting:
- * mailimap_read_line's mailstream_read_line, then mailimap_greeting_parse
- * (no parser context, as mailimap_connect).  Then, for each client command
- * line, the same read then mailimap_response_parse with a parser context
- * made from a session (mailimap_parser_context_new, as
- * mailimap_parse_response does each time), which parses every untagged
- * response and continuation request up to the tagged completion.
- * ENVELOPE and BODYSTRUCTURE are decoded into typed structs by that parse;
- * body sections are read as literals into memory.  Each response is freed
- * (mailimap_response_free) right after it is counted.  Not done:
+ * mailstream_read_line (which is mailimap_read_line), then
+ * mailimap_greeting_parse (no parser context, as mailimap_connect).  Then,
+ * for each client command line (not the lines that answer a continuation
+ * request: one parse reads a command's responses up to its completion),
+ * the same read then mailimap_response_parse
+ * with a parser context made from a session (mailimap_parser_context_new,
+ * as mailimap_parse_response does for each response): it parses every
+ * untagged response and continuation request up to the tagged completion,
+ * ENVELOPE and BODYSTRUCTURE decoded into typed structs and body sections
+ * read as literals into memory.  Each response is freed
+ * (mailimap_response_free) as soon as it is counted.  Not done:
  * mailimap_parse_response's response_store (moving the parsed data into
- * the session) and its tag check, which only accepts libetpan's own
- * numeric tags (snprintf "%i" of its counter, strcmp); the parser itself
- * takes any tag, so the corpus's tags are checked here instead, against
- * the client's line.  libetpan does not install mailimap_parser.h: the two
- * parser entry points are declared below, as exported by libetpan.so.20.
+ * the session) and its tag check, which only takes libetpan's own numeric
+ * tags (snprintf "%i" of its counter, strcmp); the parser itself takes any
+ * tag (is_tag_char: any ASTRING-CHAR but '+'), so the corpus's tags are
+ * checked here instead, against the client's line.  LOGOUT is read one
+ * untagged response at a time (see imap_run): libetpan's response parser
+ * refuses a response that holds an untagged BYE.  libetpan does not
+ * install mailimap_parser.h: the three parser entry points used are
+ * declared below, as libetpan.so.20 exports them.
  *
  * "etpan-pop3": libetpan's mailpop3 client API driven from the client's
  * lines: mailpop3_connect reads the greeting over our stream, then each
@@ -38,7 +44,10 @@
  * line, and both are read by that one call.  A command libetpan has no
  * function for (LIST n, UIDL n, AUTH, STLS, an unknown one) fails the
  * run, as does one libetpan would answer without the server (RETR of a
- * message its LIST did not show, anything in the wrong state).
+ * message its LIST did not show, APOP without a greeting timestamp).
+ * mailpop3_retr and _top return the message with its lines un-stuffed and
+ * ended by CRLF, each line cut at its first NUL (mailstream_read_multiline
+ * appends C strings): `bytes` is that length.
  */
 #include "mr_bench.h"
 
@@ -279,15 +288,21 @@ static void imap_count_item(const struct mailimap_cont_req_or_resp_data *d, mr_b
 }
 
 /* Count one parsed response: its untagged responses and continuation
- * requests, and its completion. */
-static void imap_count(const struct mailimap_response *rsp, mr_bench_result *r)
+ * requests, and its completion.  Returns how many continuation requests
+ * it held. */
+static size_t imap_count(const struct mailimap_response *rsp, mr_bench_result *r)
 {
+    size_t conts = 0;
     r->responses++; /* rsp_resp_done */
     if (!rsp->rsp_cont_req_or_resp_data_list)
-        return;
+        return 0;
     for (clistiter *it = clist_begin(rsp->rsp_cont_req_or_resp_data_list); it;
-         it = clist_next(it))
-        imap_count_item(clist_content(it), r);
+         it = clist_next(it)) {
+        const struct mailimap_cont_req_or_resp_data *d = clist_content(it);
+        imap_count_item(d, r);
+        conts += d->rsp_type == MAILIMAP_RESP_CONT_REQ;
+    }
+    return conts;
 }
 
 /* The tag of a client line: up to its first space. */
@@ -396,7 +411,10 @@ static int imap_run(void *arg, const mr_bench_corpus *c, mr_bench_result *r, cha
             mailimap_response_free(rsp);
             goto out;
         }
-        imap_count(rsp, r);
+        /* The client lines that answered its continuation requests (a
+         * literal's bytes, an AUTHENTICATE exchange) are not commands: the
+         * one parse read all the responses up to the completion. */
+        i += imap_count(rsp, r);
         mailimap_response_free(rsp);
     }
     rc = 0;
@@ -521,7 +539,14 @@ static int pop3_run(void *arg, const mr_bench_corpus *c, mr_bench_result *r, cha
             e = mailpop3_pass(f, pl.args);
             if (e == MAILPOP3_ERROR_BAD_PASSWORD)
                 e = MAILPOP3_NO_ERROR;
-        } else if (strcmp(v, "APOP") == 0 && f->pop3_timestamp) {
+        } else if (strcmp(v, "APOP") == 0) {
+            if (!f->pop3_timestamp) {
+                snprintf(err, errlen,
+                         "client line %zu: APOP, and no timestamp in the greeting (libetpan "
+                         "would not send it)",
+                         i + 1);
+                goto out;
+            }
             /* The digest is libetpan's to compute; what it sends is discarded. */
             char *sp = strchr(pl.args, ' ');
             if (sp)
