@@ -33,9 +33,13 @@ enum {
     MR_C_RCHAR = 1 << 4,  /* RFC 2449 rchar: %x21-2E / %x30-5C / %x5E-7F */
     MR_C_B64 = 1 << 5,    /* A-Z a-z 0-9 + / */
     MR_C_KEYW = 1 << 6,   /* RFC 5321 ehlo-keyword chars: ALPHA DIGIT "-" */
-    MR_C_TEXT = 1 << 7    /* RFC 5321 textstring: HT, %d32-126 */
+    MR_C_TEXT = 1 << 7,   /* RFC 5321 textstring: HT, %d32-126 */
+    MR_C_QPLAIN = 1 << 8, /* RFC 9051 9 QUOTED-CHAR needing no closer look:
+                           * %x20-7E except DQUOTE and "\" */
+    MR_C_APLAIN = 1 << 9  /* RFC 9051 9 atom bytes needing no closer look:
+                           * %x21-7E except ( ) DQUOTE [ ] { ~ */
 };
-extern const uint8_t mr_cclass[256];
+extern const uint16_t mr_cclass[256];
 
 static inline int mr_is(uint8_t c, unsigned cls) { return (mr_cclass[c] & cls) != 0; }
 

@@ -31,8 +31,10 @@ static void test_class_table(void **state)
         if (alpha || digit || c == '+' || c == '/') want |= MR_C_B64;
         if (alpha || digit || c == '-') want |= MR_C_KEYW;
         if (c == '\t' || (c >= 32 && c <= 126)) want |= MR_C_TEXT;
+        if (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') want |= MR_C_QPLAIN;
+        if (c > 0x20 && c <= 0x7e && !strchr("()\"[]{~", c)) want |= MR_C_APLAIN;
         if (mr_cclass[c] != want)
-            fail_msg("class of byte 0x%02x is 0x%02x, want 0x%02x", c, mr_cclass[c], want);
+            fail_msg("class of byte 0x%02x is 0x%03x, want 0x%03x", c, mr_cclass[c], want);
     }
 }
 
