@@ -27,13 +27,17 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iparsers -Icommon -Icli
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iparsers -Icommon -Icli -Ifake-servers
 OPT_CFLAGS  ?= -O2 -g
 ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 JANSSON_CFLAGS := $(shell pkg-config --cflags jansson 2>/dev/null)
 JANSSON_LIBS   := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 CMOCKA_LIBS    := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+GMIME_CFLAGS   := $(shell pkg-config --cflags gmime-3.0 2>/dev/null)
+GMIME_LIBS     := $(shell pkg-config --libs gmime-3.0 2>/dev/null || echo -lgmime-3.0 -lgobject-2.0 -lglib-2.0)
+SSL_LIBS       := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+FAKE_LIBS      := $(SSL_LIBS) $(GMIME_LIBS)
 
 # The parser library: the shared core, one directory per protocol, and
 # the transcript reader (common/).  No dependency beyond libc.
@@ -44,14 +48,24 @@ LIB_SRCS  := $(wildcard parsers/core/*.c) $(wildcard parsers/pop3/*.c) \
 CLI_SRCS  := $(wildcard cli/*.c)
 CLI_MAIN  := cli/main.c
 CLI_LIBSRCS := $(filter-out $(CLI_MAIN),$(CLI_SRCS))
+# The fake servers (fake-servers/, docs/fake-servers.md), in two parts:
+# libmailrig-proto.a, the protocol modules, command readers, scenario
+# reader, mailbox (GMime, OpenSSL's crypto for CRAM-MD5), and
+# libmailrig-serve.a, the engine: event loop, TLS, certificates, scenario
+# engine, results, and "mailrig serve".  The protocol modules' unit tests
+# (tests/unit/test_fake_*.c) link the first with a stand-in for the
+# second (tests/unit/mr_mocksess.c).
+FAKE_SRCS  := $(wildcard fake-servers/*.c)
+SERVE_SRCS := $(filter $(addprefix fake-servers/,mr_server.c mr_engine.c mr_report.c mr_certs.c mr_serve.c),$(FAKE_SRCS))
+PROTO_SRCS := $(filter-out $(SERVE_SRCS),$(FAKE_SRCS))
 # One cmocka program per tests/unit/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 # $(1) = build dir, $(2) = extra CFLAGS
 define build_rules
-$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h fuzz/*.h)
+$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h fuzz/*.h fake-servers/*.h)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(BASE_CFLAGS) $(2) $$(JANSSON_CFLAGS) -c $$< -o $$@
+	$$(CC) $$(BASE_CFLAGS) $(2) $$(JANSSON_CFLAGS) $$(GMIME_CFLAGS) -c $$< -o $$@
 
 $(1)/libmailrig.a: $(patsubst %.c,$(1)/%.o,$(LIB_SRCS))
 	@rm -f $$@
@@ -61,12 +75,24 @@ $(1)/libmailrig-cli.a: $(patsubst %.c,$(1)/%.o,$(CLI_LIBSRCS))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
-$(1)/mailrig: $(1)/cli/main.o $(1)/libmailrig-cli.a $(1)/libmailrig.a
-	$$(CC) $(2) -o $$@ $$^ $$(JANSSON_LIBS)
+$(1)/libmailrig-proto.a: $(patsubst %.c,$(1)/%.o,$(PROTO_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
 
-$(1)/tests/%: $(1)/tests/unit/%.o $(1)/libmailrig-cli.a $(1)/libmailrig.a
+$(1)/libmailrig-serve.a: $(patsubst %.c,$(1)/%.o,$(SERVE_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/mailrig: $(1)/cli/main.o $(1)/libmailrig-cli.a $(1)/libmailrig-serve.a $(1)/libmailrig-proto.a $(1)/libmailrig.a
+	$$(CC) $(2) -o $$@ $$^ $$(JANSSON_LIBS) $$(FAKE_LIBS)
+
+$(1)/tests/%: $(1)/tests/unit/%.o $(1)/libmailrig-cli.a $(1)/libmailrig-serve.a $(1)/libmailrig-proto.a $(1)/libmailrig.a
 	@mkdir -p $$(dir $$@)
-	$$(CC) $(2) -o $$@ $$^ $$(CMOCKA_LIBS) $$(JANSSON_LIBS)
+	$$(CC) $(2) -o $$@ $$^ $$(CMOCKA_LIBS) $$(JANSSON_LIBS) $$(FAKE_LIBS)
+
+$(1)/tests/test_fake_%: $(1)/tests/unit/test_fake_%.o $(1)/tests/unit/mr_mocksess.o $(1)/libmailrig-proto.a $(1)/libmailrig.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $(2) -o $$@ $$^ $$(CMOCKA_LIBS) $$(JANSSON_LIBS) $$(FAKE_LIBS)
 endef
 
 $(eval $(call build_rules,build,$(OPT_CFLAGS)))

@@ -2,6 +2,8 @@
  * main.c - the mailrig command-line tool: dispatches to a subcommand.
  *
  *   mailrig parse pop3|smtp|imap [options] [FILE...]   (cli/mr_cli_parse.c)
+ *   mailrig serve --protocol P --scenario FILE [...]    (fake-servers/mr_serve.c)
+ *   mailrig scenario check FILE...                      (cli/mr_cli_scenario.c)
  *   mailrig --help | --version
  *
  * Later subcommands (serve, run) plug in here.  See docs/cli.md.
@@ -10,6 +12,9 @@
 #include <string.h>
 
 #include "mr_cli_parse.h"
+#include "mr_cli_scenario.h"
+
+int mr_serve_main(int argc, char **argv); /* fake-servers/mr_serve.c */
 
 #define MAILRIG_VERSION "0.1.0"
 
@@ -21,6 +26,11 @@ static void usage(FILE *f)
           "  parse pop3|smtp|imap [options] [FILE...]\n"
           "                  parse what a server sent; one JSON object per\n"
           "                  response (mailrig parse --help)\n"
+          "\n"
+          "  serve --protocol imap|pop3|smtp [options]\n"
+          "                  a scripted fake server (mailrig serve --help)\n"
+          "  scenario check FILE...\n"
+          "                  check scenario files (mailrig scenario --help)\n"
           "\n"
           "  -h, --help      show this help\n"
           "  --version       show the version\n",
@@ -44,6 +54,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "parse") == 0)
         return mr_cli_parse_main(argc - 2, argv + 2, stdout, stderr);
+    if (strcmp(cmd, "serve") == 0)
+        return mr_serve_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "scenario") == 0)
+        return mr_cli_scenario_main(argc - 2, argv + 2, stdout, stderr);
     fprintf(stderr, "mailrig: unknown command '%s' (see mailrig --help)\n", cmd);
     return MR_CLI_EXIT_USAGE;
 }

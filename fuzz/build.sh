@@ -35,7 +35,7 @@ WORK=$(cd "$WORK" && pwd)
 
 WARN="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter"
 [ "${FUZZ_WERROR:-0}" = 1 ] && WARN="$WARN -Werror"
-FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $WARN -I$TOP/parsers -I$TOP/common -I$TOP/cli -I$TOP/fuzz"
+FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $WARN -I$TOP/parsers -I$TOP/common -I$TOP/cli -I$TOP/fake-servers -I$TOP/fuzz"
 JANSSON_CFLAGS=$(pkg-config --cflags jansson 2>/dev/null || true)
 
 # jansson is linked statically when the static library is there, so that
@@ -47,7 +47,11 @@ if [ -n "$libdir" ] && [ -f "$libdir/libjansson.a" ]; then
 fi
 
 # The library and the CLI engine, compiled with the fuzzing flags.
-LIB_SRCS=$(cd "$TOP" && ls parsers/*/*.c common/*.c cli/*.c fuzz/mr_fuzz.c | grep -v '^cli/main\.c$')
+# From fake-servers/, only the dependency-free readers: the scenario reader
+# and the command readers (mr_cmd_*.c).
+LIB_SRCS=$(cd "$TOP" && { ls parsers/*/*.c common/*.c cli/*.c fuzz/mr_fuzz.c \
+  fake-servers/mr_buf.c fake-servers/mr_scenario.c fake-servers/mr_cmd_*.c 2>/dev/null || true; } |
+  grep -v '^cli/main\.c$')
 compile() { # src -> $WORK/<src with / as _>.o
   local src=$1 obj
   obj="$WORK/$(echo "${src%.c}" | tr / _).o"
