@@ -27,7 +27,8 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-
 ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
-BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iparsers -Icommon -Icli -Ifake-servers
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iparsers -Icommon -Icli -Ifake-servers \
+               -DMR_DEFAULT_MAILBOX='"$(CURDIR)/corpora/mailbox/default"'
 OPT_CFLAGS  ?= -O2 -g
 ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
