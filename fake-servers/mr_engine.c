@@ -238,7 +238,7 @@ static void run_actions(mr_sess *s, const mr_sc_rule *r)
         case MR_ACT_SEND:
             mr_buf_reset(&tmp);
             expand(s, &a->text, &tmp);
-            if (a->drip_ms) {
+            if (a->has_drip) {
                 mr_sess_push_write(s, tmp.data, tmp.len, a->drip_ms);
             } else if (a->nsplit) {
                 size_t from = 0;

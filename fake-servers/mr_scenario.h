@@ -75,6 +75,8 @@ typedef struct mr_sc_action {
     size_t nsplit;            /*   strictly increasing, > 0 */
     int join;                 /* SEND, DEFAULT, ERROR: in the same write as
                                  the bytes before (one TCP segment) */
+    int has_drip;             /* SEND: drip was given (drip_ms 0 is then one
+                                 byte per write with no pause) */
 } mr_sc_action;
 
 /* ------------------------------------------------------------ rules */
