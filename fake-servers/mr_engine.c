@@ -592,7 +592,9 @@ void mr_engine_finish(mr_sess *s)
     json_object_set_new(r, "result", res_path[0] ? json_string(res_path) : json_null());
     if (res_path[0] && json_dump_file(r, res_path, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
         res_path[0] = 0;
-    char *line = json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII);
+    /* Kept for the report at exit only when one was asked for, so that a
+     * long-running server does not grow with every session. */
+    char *line = srv->o.report ? json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     if (line) {
         mr_buf_adds(&srv->results, line);
         mr_buf_addc(&srv->results, '\n');

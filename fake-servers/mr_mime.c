@@ -107,6 +107,32 @@ static void *arena_alloc(arena *a, size_t n)
     return p;
 }
 
+/* Temporaries made while answering one call (unfolded values, parsed
+ * address lists, section names) go back when the call ends: the view is
+ * kept as long as the message, so they would otherwise pile up with
+ * every FETCH. */
+typedef struct arena_mark {
+    chunk *head;
+    size_t used;
+} arena_mark;
+
+static arena_mark arena_get_mark(const arena *a)
+{
+    arena_mark m = {a->head, a->head ? a->head->used : 0};
+    return m;
+}
+
+static void arena_release(arena *a, arena_mark m)
+{
+    while (a->head && a->head != m.head) {
+        chunk *n = a->head->next;
+        free(a->head);
+        a->head = n;
+    }
+    if (a->head)
+        a->head->used = m.used;
+}
+
 static void arena_free(arena *a)
 {
     for (chunk *c = a->head, *n; c; c = n) {
@@ -175,6 +201,8 @@ typedef struct view {
     char *body_text;    /* casefolded decoded text parts (g_malloc) */
     char *header_text;  /* casefolded decoded header fields (g_malloc) */
     int text_done;
+    mr_buf out[3];      /* ENVELOPE, BODY, BODYSTRUCTURE, made once */
+    int have_out[3];
 } view;
 
 /* ------------------------------------------------------------ small helpers */
@@ -813,6 +841,8 @@ void mr_mime_release(mr_msgdata *d)
         free(v->hc[i].value);
     }
     free(v->hc);
+    for (int i = 0; i < 3; i++)
+        mr_buf_free(&v->out[i]);
     arena_free(&v->a);
     free(v);
     d->mime = NULL;
@@ -1227,16 +1257,28 @@ static void put_body(view *v, const entity *e, int ext, mr_buf *out)
     mr_buf_addc(out, ')');
 }
 
-void mr_mime_envelope(mr_msgdata *d, mr_buf *out)
+/* ENVELOPE (0), BODY (1), BODYSTRUCTURE (2): computed on first use and
+ * kept with the view, since clients fetch them again and again. */
+static void put_cached(mr_msgdata *d, int which, mr_buf *out)
 {
     view *v = get_view(d);
-    put_envelope(v, v->root, out);
+    if (!v->have_out[which]) {
+        arena_mark m = arena_get_mark(&v->a);
+        if (which == 0)
+            put_envelope(v, v->root, &v->out[0]);
+        else
+            put_body(v, v->root, which == 2, &v->out[which]);
+        arena_release(&v->a, m);
+        v->have_out[which] = 1;
+    }
+    mr_buf_add(out, v->out[which].data, v->out[which].len);
 }
+
+void mr_mime_envelope(mr_msgdata *d, mr_buf *out) { put_cached(d, 0, out); }
 
 void mr_mime_bodystructure(mr_msgdata *d, int extensible, mr_buf *out)
 {
-    view *v = get_view(d);
-    put_body(v, v->root, extensible, out);
+    put_cached(d, extensible ? 2 : 1, out);
 }
 
 /* ------------------------------------------------------------ sections */
@@ -1360,7 +1402,18 @@ static const entity *resolve(const view *v, const unsigned long *nums, size_t n)
     return e;
 }
 
+static int section_impl(mr_msgdata *d, const char *section, size_t len, mr_buf *out);
+
 int mr_mime_section(mr_msgdata *d, const char *section, size_t len, mr_buf *out)
+{
+    view *v = get_view(d);
+    arena_mark m = arena_get_mark(&v->a);
+    int r = section_impl(d, section, len, out);
+    arena_release(&v->a, m);
+    return r;
+}
+
+static int section_impl(mr_msgdata *d, const char *section, size_t len, mr_buf *out)
 {
     if (!section && len)
         return -1;
@@ -1471,15 +1524,19 @@ const char *mr_mime_header(mr_msgdata *d, const char *name)
     for (size_t i = 0; i < v->nhc; i++)
         if (strcasecmp(v->hc[i].name, name) == 0)
             return v->hc[i].value;
+    arena_mark m = arena_get_mark(&v->a);
     bstr val = field_value(v, v->root, name);
-    if (!val.p)
+    if (!val.p) {
+        arena_release(&v->a, m);
         return NULL;
+    }
     hcache *nh = realloc(v->hc, (v->nhc + 1) * sizeof *nh);
     char *nm = strdup(name), *vl = malloc(val.n + 1);
     if (!nh || !nm || !vl)
         oom();
     memcpy(vl, val.p, val.n);
     vl[val.n] = 0;
+    arena_release(&v->a, m);
     v->hc = nh;
     v->hc[v->nhc].name = nm;
     v->hc[v->nhc].value = vl;

@@ -38,11 +38,15 @@
 #define MR_REPEAT_CHUNK 65536
 #define MR_LISTEN_TAG (1ull << 63)
 
+/* A session has at most one live entry in the heap: the one whose time
+ * is its sched_when.  A deadline that moves later (the idle timeout, with
+ * every command) does not push a new entry; the old one fires, finds
+ * nothing due, and schedules the next.  So the heap stays about as big as
+ * the number of sessions. */
 typedef struct mr_timer {
     double when;
     unsigned slot;
     unsigned id;
-    unsigned gen;
 } mr_timer;
 
 static volatile sig_atomic_t g_stop;
@@ -165,9 +169,13 @@ static void reschedule(mr_sess *s)
     for (int i = 0; i < 3; i++)
         if (ds[i] > 0 && (d == 0 || ds[i] < d))
             d = ds[i];
-    s->timer_gen++;
-    if (d > 0)
-        heap_push(s->srv, (mr_timer){s->t0 + d, s->slot, s->id, s->timer_gen});
+    if (d == 0)
+        return;
+    double when = s->t0 + d;
+    if (s->sched_when > 0 && s->sched_when <= when)
+        return; /* an entry at least as early is pending */
+    s->sched_when = when;
+    heap_push(s->srv, (mr_timer){when, s->slot, s->id});
 }
 
 /* ------------------------------------------------------------ output queue */
@@ -868,8 +876,9 @@ static void on_timer(mr_server *srv, mr_timer t)
     if (t.slot >= srv->nslots)
         return;
     mr_sess *s = srv->slots[t.slot];
-    if (!s || s->id != t.id || s->timer_gen != t.gen)
-        return;
+    if (!s || s->id != t.id || s->sched_when != t.when)
+        return; /* gone, or superseded by an earlier entry */
+    s->sched_when = 0;
     double now = mr_sess_time(s);
     if (s->close_deadline > 0 && now >= s->close_deadline) {
         mr_sess_trs_comment(s, "the client was still connected %.0f ms after the server's last write",

@@ -113,7 +113,7 @@ struct mr_sess {
     double op_deadline;
     double idle_deadline;
     double close_deadline;
-    unsigned timer_gen;
+    double sched_when;         /* the pending heap entry's time (absolute), or 0 */
     /* scenario */
     unsigned *rule_seen;       /* per rule: matching commands seen */
     unsigned *rule_fired;

@@ -16,6 +16,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -61,29 +62,42 @@ class FakeServer:
             raise RuntimeError(f"mailrig serve did not start: {err}")
         self.info = json.loads(line)
         assert self.info["event"] == "listening"
+        # Drain stdout and stderr as they come: a server whose per-session
+        # lines fill the pipe would block in printf.
+        self._out, self._err = [], []
+        self._threads = [threading.Thread(target=self._drain, args=(f, acc), daemon=True)
+                         for f, acc in ((self.proc.stdout, self._out), (self.proc.stderr, self._err))]
+        for t in self._threads:
+            t.start()
         self.host = self.info["host"]
         self.port = self.info["port"]
         self.out = Path(self.info["out"])
         self.cafile = self.info.get("cafile")
         return self
 
+    @staticmethod
+    def _drain(f, acc):
+        for chunk in iter(lambda: f.read1(65536), b""):
+            acc.append(chunk)
+
+    def _collect(self, timeout):
+        self.returncode = self.proc.wait(timeout=timeout)
+        for t in self._threads:
+            t.join(timeout)
+        self.stdout_rest = b"".join(self._out)
+        self.stderr = b"".join(self._err)
+        return self.returncode
+
     def stop(self, sig=signal.SIGTERM, timeout=20):
         if self.proc is None or self.returncode is not None:
             return self.returncode
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=timeout)
-        self.stdout_rest = out
-        self.stderr = err
-        self.returncode = self.proc.returncode
-        return self.returncode
+        return self._collect(timeout)
 
     def wait(self, timeout=20):
         """Wait for the server to exit by itself (--sessions N)."""
-        out, err = self.proc.communicate(timeout=timeout)
-        self.stdout_rest, self.stderr = out, err
-        self.returncode = self.proc.returncode
-        return self.returncode
+        return self._collect(timeout)
 
     def events(self):
         return [json.loads(l) for l in self.stdout_rest.decode().splitlines() if l.startswith("{")]
