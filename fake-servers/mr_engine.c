@@ -496,10 +496,10 @@ static void judge(mr_sess *s, json_t *list, int *all_passed)
             break;
         }
         case MR_EX_SILENT_AFTER:
-            if (x->armed && x->passed && s->in.len) {
+            if (x->armed && x->passed && mr_sess_pending(s)) {
                 x->passed = 0;
                 snprintf(x->detail, sizeof x->detail, "the client sent %zu more bytes after %s",
-                         s->in.len, e->pats[0].src);
+                         mr_sess_pending(s), e->pats[0].src);
             }
             break;
         }

@@ -570,15 +570,16 @@ static int run_op(mr_sess *s)
             mr_sess_trs_comment(s, "starttls: TLS is already active; ignored");
             break;
         }
-        if (s->in.len) {
+        if (mr_sess_pending(s)) {
             /* RFC 3207 4.2, RFC 2595 3.1, RFC 9051 6.2.1: what the client
              * sent after the command, before TLS, is discarded. */
-            s->discarded_after_starttls += s->in.len;
-            mr_sess_trs_comment(s, "discarded %zu bytes the client sent after STARTTLS, before TLS",
-                                s->in.len);
-            mr_sess_note(s, "discarded %zu plaintext bytes sent after STARTTLS before TLS", s->in.len);
-            mr_buf_reset(&s->in);
+            size_t n = mr_sess_pending(s);
+            s->discarded_after_starttls += n;
+            mr_sess_trs_comment(s, "discarded %zu bytes the client sent after STARTTLS, before TLS", n);
+            mr_sess_note(s, "discarded %zu plaintext bytes sent after STARTTLS before TLS", n);
         }
+        mr_buf_reset(&s->in);
+        s->in_off = 0;
         start_tls(s);
         break;
     case MR_OP_TLS_CLOSE:
@@ -613,7 +614,7 @@ static int read_some(mr_sess *s)
     static uint8_t buf[MR_READ_CHUNK];
     size_t limit = s->srv->cfg.max_command + s->srv->cfg.max_line + 65536;
     for (int rounds = 0; rounds < 8; rounds++) {
-        if (s->in.len >= limit) {
+        if (mr_sess_pending(s) >= limit) {
             s->reading_paused = 1;
             return 0;
         }
@@ -664,6 +665,12 @@ static int read_some(mr_sess *s)
         trs_segment(s, 'C', buf, (size_t)r);
         s->bytes_in += (uint64_t)r;
         s->last_input = mr_sess_time(s);
+        if (s->in_off && (s->in_off >= 65536 || s->in_off * 2 >= s->in.len)) {
+            /* Answered bytes go in one move now and then, not one per
+             * command: pipelined short commands stay linear. */
+            mr_buf_consume(&s->in, s->in_off);
+            s->in_off = 0;
+        }
         mr_buf_add(&s->in, buf, (size_t)r);
         if ((size_t)r < sizeof buf && !(s->ssl && SSL_pending(s->ssl)))
             return 0;
@@ -674,18 +681,19 @@ static int read_some(mr_sess *s)
 /* Frame and answer one unit of input.  1 if something was done. */
 static int process_input(mr_sess *s)
 {
-    if (!s->in.len)
+    size_t n = mr_sess_pending(s);
+    if (!n)
         return 0;
     mr_cmd cmd;
     memset(&cmd, 0, sizeof cmd);
-    int r = s->srv->proto->input(s, s->st, s->in.data, s->in.len, s->eof, &cmd);
+    int r = s->srv->proto->input(s, s->st, s->in.data + s->in_off, n, s->eof, &cmd);
     if (r == MR_IN_MORE) {
         mr_sess_flush(s); /* an IMAP continuation, say */
         return s->q != NULL;
     }
-    if (cmd.consumed == 0 || cmd.consumed > s->in.len) {
+    if (cmd.consumed == 0 || cmd.consumed > n) {
         mr_sess_trs_comment(s, "internal error: the %s reader consumed %zu of %zu bytes",
-                            s->srv->proto->name, cmd.consumed, s->in.len);
+                            s->srv->proto->name, cmd.consumed, n);
         sess_end(s, MR_END_ERROR);
         return 0;
     }
@@ -696,7 +704,11 @@ static int process_input(mr_sess *s)
         mr_engine_input_error(s, &cmd);
     s->cmd = NULL;
     mr_sess_flush(s);
-    mr_buf_consume(&s->in, cmd.consumed);
+    s->in_off += cmd.consumed;
+    if (s->in_off == s->in.len) {
+        s->in.len = 0;
+        s->in_off = 0;
+    }
     if (s->reading_paused) {
         s->reading_paused = 0;
     }

@@ -98,7 +98,8 @@ struct mr_sess {
     int tls_active;
     char tls_error[160];
     /* input */
-    mr_buf in;
+    mr_buf in;                 /* bytes read; those before in_off are answered */
+    size_t in_off;
     int eof;
     int reading_paused;
     unsigned long ncmds;       /* commands framed so far */
@@ -196,6 +197,7 @@ struct mr_server {
 };
 
 /* mr_server.c, for the engine */
+static inline size_t mr_sess_pending(const mr_sess *s) { return s->in.len - s->in_off; }
 double mr_now(void);
 double mr_sess_time(const mr_sess *s);
 void mr_sess_push(mr_sess *s, mr_op_kind k);            /* flush cur, then an op */

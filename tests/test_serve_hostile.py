@@ -138,3 +138,19 @@ def test_vanish_mid_retr(server):
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     c.close()  # RST with answers in flight
     healthy(server, "pop3")
+
+
+@pytest.mark.parametrize("server", ["pop3"], indirect=True)
+def test_pipelined_flood_is_answered_in_order(server):
+    """20,000 pipelined commands in one burst: every one answered, in order
+    (answered input is dropped from the buffer in bulk, not one memmove per
+    command)."""
+    c = server.connect(timeout=60)
+    c.line()
+    c.send(b"USER user\r\nPASS password\r\n" + b"NOOP\r\n" * 20000 + b"STAT\r\n")
+    got = c.expect(b"\r\n", timeout=60)
+    got += c.expect(b"\r\n", timeout=60)
+    for _ in range(20000):
+        assert c.expect(b"\r\n", timeout=60) == b"+OK\r\n"
+    assert c.line(timeout=60).startswith(b"+OK 15 ")
+    c.close()
