@@ -1,14 +1,27 @@
 # bench/bench.mk - the benchmarks of the top-level Makefile (docs/performance.md).
 #
 #   make bench         build every benchmark program, run bench/run.py: the
-#                      table on stdout and in bench/results.md
+#                      table on stdout and in bench/results.md; and
+#                      make bench-servers (about 2 minutes more)
 #   make bench-build   only the programs, in build/bench/
 #   make bench-check   one pass of every contender over every corpus: the
 #                      contenders of a protocol must agree on what they
 #                      found (part of make test)
 #
+#   make bench-servers sessions per second of a short IMAP, POP3 and SMTP
+#                      dialogue against mailrig serve and against Dovecot,
+#                      Exim and aiosmtpd on loopback, plain and TLS, and
+#                      10,000 idle sessions' memory (bench/servers.py): the
+#                      table on stdout and in bench/results-servers.md
+#   make bench-servers-check  1 s per contender: mailrig serve and every
+#                      real server installed must see zero errors
+#
 # Variables: BENCH_ROUNDS (default 7), BENCH_MIN_MS (per measurement,
-# default 300), BENCH_ARGS (more options for bench/run.py, see --help).
+# default 300), BENCH_ARGS (more options for bench/run.py, see --help);
+# BENCH_SERVERS_ROUNDS (default 3), BENCH_SERVERS_SECONDS (per measurement,
+# default 2), BENCH_SERVERS_CONCURRENCY (default 16), BENCH_SERVERS_IDLE
+# (idle connections, default 10000; 0 leaves the idle test out),
+# BENCH_SERVERS_ARGS (more options for bench/servers.py, see --help).
 #
 # Each family of contenders is its own program, built only when its library
 # is installed (ci/install-deps installs both): mr-bench-mailrig always,
@@ -45,10 +58,10 @@ BENCH_TRS     := $(wildcard corpora/bench/*.trs)
 BENCH_CORPORA := $(patsubst corpora/bench/%.trs,$(BENCH_DIR)/corpora/%.server,$(BENCH_TRS)) \
                  $(BENCH_DIR)/corpora/smtp-batch.server
 
-.PHONY: bench bench-build bench-check
+.PHONY: bench bench-build bench-check bench-servers bench-servers-check
 bench-build: $(BENCH_PROGS) $(BENCH_CORPORA)
 
-bench: bench-build
+bench: bench-build bench-servers
 	$(PYTHON) bench/run.py --rounds $(BENCH_ROUNDS) --min-ms $(BENCH_MIN_MS) \
 	  --results bench/results.md $(BENCH_ARGS)
 
@@ -85,3 +98,22 @@ $(BENCH_DIR)/corpora/%.server: corpora/bench/%.trs $(BENCH_DIR)/mr-bench-mailrig
 $(BENCH_DIR)/corpora/smtp-batch.server: bench/make-smtp-batch.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) bench/make-smtp-batch.py $(BENCH_DIR)/corpora/smtp-batch
+
+# The server benchmarks (bench/servers.py): one client program for all.
+BENCH_SERVERS_ROUNDS      ?= 3
+BENCH_SERVERS_SECONDS     ?= 2
+BENCH_SERVERS_CONCURRENCY ?= 16
+BENCH_SERVERS_IDLE        ?= 10000
+BENCH_SERVERS_ARGS        ?=
+
+$(BENCH_DIR)/mr_loadgen: bench/mr_loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(SSL_LIBS)
+
+bench-servers: $(BENCH_DIR)/mr_loadgen build/mailrig
+	$(PYTHON) bench/servers.py --rounds $(BENCH_SERVERS_ROUNDS) \
+	  --seconds $(BENCH_SERVERS_SECONDS) --concurrency $(BENCH_SERVERS_CONCURRENCY) \
+	  --idle $(BENCH_SERVERS_IDLE) --results bench/results-servers.md $(BENCH_SERVERS_ARGS)
+
+bench-servers-check: $(BENCH_DIR)/mr_loadgen build/mailrig
+	$(PYTHON) bench/servers.py --check $(BENCH_SERVERS_ARGS)

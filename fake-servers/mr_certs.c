@@ -386,14 +386,18 @@ SSL_CTX *mr_certs_ctx(mr_certs *c, mr_cert_profile p, char *err, size_t errlen)
     ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
         SSL_CTX_use_certificate(ctx, leaf) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1 ||
-        (issuer && SSL_CTX_add1_chain_cert(ctx, issuer) != 1)) {
+        SSL_CTX_check_private_key(ctx) != 1) {
         set_err(err, errlen, "certificates: cannot set up the %s context",
                 mr_cert_profile_name(p));
         SSL_CTX_free(ctx);
         ctx = NULL;
         goto done;
     }
+    /* The root is not sent: a client has it or must not trust the server
+     * (RFC 8446 4.4.2 lets the root be left out).  No session tickets: a
+     * fake server's sessions are never resumed, and each ticket costs both
+     * sides a little on every handshake. */
+    SSL_CTX_set_num_tickets(ctx, 0);
     c->ctx[p] = ctx;
 done:
     X509_free(leaf);

@@ -33,12 +33,26 @@ static int sc_regmatch(const regex_t *re, const uint8_t *p, size_t n, regmatch_t
     return regexec(re, (const char *)p, nm, m, REG_STARTEND) == 0;
 }
 
-static int pattern_match(const mr_sc_pattern *pat, const mr_cmd *cmd)
+/* The command's line with a NUL after it: regexec reads up to a NUL
+ * whatever REG_STARTEND says under some libcs and sanitizers, and the
+ * line in the input buffer has none.  Made once per command. */
+static const uint8_t *line0(mr_sess *s, const mr_cmd *cmd)
+{
+    if (!s->have_line0) {
+        mr_buf_reset(&s->line0);
+        mr_buf_add(&s->line0, cmd->line, cmd->line_len);
+        mr_buf_addc(&s->line0, 0);
+        s->have_line0 = 1;
+    }
+    return s->line0.data;
+}
+
+static int pattern_match(mr_sess *s, const mr_sc_pattern *pat, const mr_cmd *cmd)
 {
     if (pat->command)
         return cmd->name && name_eq(pat->command, cmd->name);
     if (pat->has_re)
-        return sc_regmatch(&pat->re, cmd->line, cmd->line_len, NULL, 0);
+        return sc_regmatch(&pat->re, line0(s, cmd), cmd->line_len, NULL, 0);
     return 0;
 }
 
@@ -356,11 +370,11 @@ static void observe(mr_sess *s, const mr_cmd *cmd)
         mr_exstate *x = &s->ex[i];
         switch (e->kind) {
         case MR_EX_SEND:
-            if (!x->passed && phase_ok(e->phase, s) && pattern_match(&e->pats[0], cmd))
+            if (!x->passed && phase_ok(e->phase, s) && pattern_match(s, &e->pats[0], cmd))
                 x->passed = 1;
             break;
         case MR_EX_NO_SEND:
-            if (x->passed && phase_ok(e->phase, s) && pattern_match(&e->pats[0], cmd)) {
+            if (x->passed && phase_ok(e->phase, s) && pattern_match(s, &e->pats[0], cmd)) {
                 x->passed = 0;
                 show(shown, sizeof shown, cmd->line, cmd->line_len);
                 snprintf(x->detail, sizeof x->detail, "the client sent \"%s\" (command %lu%s)", shown,
@@ -369,7 +383,7 @@ static void observe(mr_sess *s, const mr_cmd *cmd)
             break;
         case MR_EX_ORDER:
             for (size_t k = 0; k < e->npats; k++)
-                if (!x->first[k] && pattern_match(&e->pats[k], cmd))
+                if (!x->first[k] && pattern_match(s, &e->pats[k], cmd))
                     x->first[k] = s->ncmds;
             break;
         case MR_EX_SILENT_AFTER:
@@ -378,7 +392,7 @@ static void observe(mr_sess *s, const mr_cmd *cmd)
                 show(shown, sizeof shown, cmd->line, cmd->line_len);
                 snprintf(x->detail, sizeof x->detail, "the client sent \"%s\" (command %lu) after %s",
                          shown, s->ncmds, e->pats[0].src);
-            } else if (!x->armed && pattern_match(&e->pats[0], cmd)) {
+            } else if (!x->armed && pattern_match(s, &e->pats[0], cmd)) {
                 x->armed = 1;
             }
             break;
@@ -391,6 +405,7 @@ static void observe(mr_sess *s, const mr_cmd *cmd)
 void mr_engine_input_error(mr_sess *s, const mr_cmd *cmd)
 {
     mr_cmd c = *cmd;
+    s->have_line0 = 0;
     if (!c.name)
         c.name = "";
     if (!c.tag)
@@ -402,6 +417,7 @@ void mr_engine_command(mr_sess *s, const mr_cmd *cmd)
 {
     mr_server *srv = s->srv;
     s->cmd = cmd;
+    s->have_line0 = 0;
     observe(s, cmd);
     if (srv->have_sc) {
         const mr_scenario *sc = &srv->sc;
@@ -416,7 +432,7 @@ void mr_engine_command(mr_sess *s, const mr_cmd *cmd)
             regmatch_t m[10];
             for (int k = 0; k < 10; k++)
                 m[k].rm_so = m[k].rm_eo = -1;
-            if (r->has_match && !sc_regmatch(&r->match, cmd->line, cmd->line_len, m, 10))
+            if (r->has_match && !sc_regmatch(&r->match, line0(s, cmd), cmd->line_len, m, 10))
                 continue;
             s->rule_seen[i]++;
             if (r->nth && s->rule_seen[i] != r->nth)
@@ -580,18 +596,18 @@ void mr_engine_finish(mr_sess *s)
     json_object_set_new(r, "discarded_after_starttls", json_integer((json_int_t)s->discarded_after_starttls));
     json_object_set_new(r, "expectations", ex);
     json_object_set_new(r, "notes", lines_array(&s->notes));
-    mr_buf rj = MR_BUF_INIT;
-    mr_buf_addc(&rj, '[');
-    mr_buf_add(&rj, s->received_json.data, s->received_json.len);
-    mr_buf_addc(&rj, ']');
-    json_t *rcv = json_loadb((const char *)rj.data, rj.len, 0, NULL);
-    mr_buf_free(&rj);
-    json_object_set_new(r, "received", rcv ? rcv : json_array());
+    json_object_set_new(r, "received", s->received ? json_incref(s->received) : json_array());
     json_object_set_new(r, "transcript", trs_path[0] ? json_string(trs_path) : json_null());
     json_object_set_new(r, "mailbox", mb_path[0] ? json_string(mb_path) : json_null());
     json_object_set_new(r, "result", res_path[0] ? json_string(res_path) : json_null());
-    if (res_path[0] && json_dump_file(r, res_path, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
-        res_path[0] = 0;
+    if (res_path[0]) {
+        /* Written under a temporary name, then renamed: a reader polling
+         * for the file never sees it half written. */
+        char tmp[4300];
+        snprintf(tmp, sizeof tmp, "%s.tmp", res_path);
+        if (json_dump_file(r, tmp, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0 || rename(tmp, res_path) != 0)
+            res_path[0] = 0;
+    }
     /* Kept for the report at exit only when one was asked for, so that a
      * long-running server does not grow with every session. */
     char *line = srv->o.report ? json_dumps(r, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/err.h>
 
 #include "mr_transcript.h"
@@ -276,19 +277,24 @@ void mr_sess_set_user(mr_sess *s, const char *user)
     s->user = strdup(user);
 }
 
-static void json_str(mr_buf *b, const char *p, size_t n)
+/* A JSON string of bytes that should be UTF-8 (RFC 6531 addresses);
+ * bytes that are not become U+FFFD, so nothing is lost silently. */
+static json_t *json_text(const char *p, size_t n)
 {
-    mr_buf_addc(b, '"');
+    json_t *j = json_stringn(p, n);
+    if (j)
+        return j;
+    mr_buf b = MR_BUF_INIT;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (c == '"' || c == '\\')
-            mr_buf_printf(b, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            mr_buf_printf(b, "\\u%04x", c);
+        if (c < 0x80)
+            mr_buf_addc(&b, c);
         else
-            mr_buf_addc(b, c);
+            mr_buf_adds(&b, "\xef\xbf\xbd");
     }
-    mr_buf_addc(b, '"');
+    j = json_stringn((const char *)b.data, b.len);
+    mr_buf_free(&b);
+    return j ? j : json_string("");
 }
 
 void mr_sess_received(mr_sess *s, const char *mail_from, const char *const *rcpts,
@@ -307,20 +313,17 @@ void mr_sess_received(mr_sess *s, const char *mail_from, const char *const *rcpt
             path[0] = 0;
         }
     }
-    mr_buf *b = &s->received_json;
-    if (b->len)
-        mr_buf_addc(b, ',');
-    mr_buf_adds(b, "{\"from\":");
-    json_str(b, mail_from ? mail_from : "", mail_from ? strlen(mail_from) : 0);
-    mr_buf_adds(b, ",\"rcpts\":[");
-    for (size_t i = 0; i < nrcpts; i++) {
-        if (i)
-            mr_buf_addc(b, ',');
-        json_str(b, rcpts[i], strlen(rcpts[i]));
-    }
-    mr_buf_printf(b, "],\"size\":%zu,\"file\":", len);
-    json_str(b, path, strlen(path));
-    mr_buf_addc(b, '}');
+    if (!s->received)
+        s->received = json_array();
+    json_t *o = json_object();
+    json_object_set_new(o, "from", json_text(mail_from ? mail_from : "", mail_from ? strlen(mail_from) : 0));
+    json_t *rc = json_array();
+    for (size_t i = 0; i < nrcpts; i++)
+        json_array_append_new(rc, json_text(rcpts[i], strlen(rcpts[i])));
+    json_object_set_new(o, "rcpts", rc);
+    json_object_set_new(o, "size", json_integer((json_int_t)len));
+    json_object_set_new(o, "file", path[0] ? json_string(path) : json_null());
+    json_array_append_new(s->received, o);
     mr_sess_note(s, "received message %u (%zu bytes)%s%s", s->nreceived, len,
                  path[0] ? ", stored in " : "", path);
 }
@@ -765,7 +768,8 @@ static void sess_free(mr_sess *s)
     mr_buf_free(&s->in);
     mr_buf_free(&s->cur);
     mr_buf_free(&s->notes);
-    mr_buf_free(&s->received_json);
+    json_decref(s->received);
+    mr_buf_free(&s->line0);
     while (s->q) {
         mr_op *n = s->q->next;
         op_free(s->q);

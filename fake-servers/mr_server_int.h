@@ -123,6 +123,8 @@ struct mr_sess {
     mr_exstate *ex;
     /* the command being answered, for substitutions */
     const mr_cmd *cmd;
+    mr_buf line0;              /* its line with a NUL after it, for regexec */
+    int have_line0;
     regmatch_t groups[10];
     const uint8_t *group_base;
     /* results */
@@ -133,7 +135,7 @@ struct mr_sess {
     int trs_truncated;
     mr_buf notes;              /* one note per line */
     unsigned nreceived;
-    mr_buf received_json;      /* JSON array items */
+    struct json_t *received;   /* JSON array: one object per message (jansson) */
     uint64_t bytes_in, bytes_out;
     size_t discarded_after_starttls;
     mr_end end;

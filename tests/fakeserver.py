@@ -49,8 +49,18 @@ class FakeServer:
         self.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         self.stop()
+        if exc_type is None:
+            self.check()
+
+    def check(self):
+        """The server exited by itself or on SIGTERM (0 or 1), with no
+        sanitizer report."""
+        err = self.stderr.decode(errors="replace")
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error"):
+            assert bad not in err, err
+        assert self.returncode in (0, 1), (self.returncode, err)
 
     def start(self, timeout=10):
         self.proc = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
