@@ -451,3 +451,47 @@ def test_tls_alert_mid_stream(mailrig, tmp_path):
         with pytest.raises((ssl.SSLError, ConnectionResetError)):
             c.read_until_close()
         assert only_result(srv)["end"] == "server-close"
+
+
+@pytest.mark.parametrize("proto,greet_end,cmd,want", [
+    ("imap", b"\r\n", b"a1 NOOP\r\n", b"a1 NO injected for NOOP\r\n"),
+    ("smtp", b"\r\n", b"NOOP\r\n", b"451 4.3.0 injected for NOOP\r\n"),
+])
+def test_error_action_per_protocol(mailrig, tmp_path, proto, greet_end, cmd, want):
+    body = 'on NOOP\n    error "injected for ${cmd}"\n'
+    with serve(mailrig, tmp_path, body, protocol=proto) as srv:
+        c = srv.connect()
+        c.expect(greet_end)
+        c.send(cmd)
+        assert c.line() == want
+        c.close()
+
+
+@pytest.mark.parametrize("proto,want", [
+    ("imap", b"* BYE go away\r\n"), ("pop3", b"-ERR go away\r\n"), ("smtp", b"554 go away\r\n"),
+])
+def test_error_action_in_greeting(mailrig, tmp_path, proto, want):
+    with serve(mailrig, tmp_path, 'on greeting\n    error "go away"\n    close\n',
+               protocol=proto) as srv:
+        c = srv.connect()
+        assert c.line() == want
+        assert c.read_until_close() == "closed"
+
+
+def test_fake_starttls_stays_in_plaintext(mailrig, tmp_path):
+    """STLS answered +OK without the handshake: the client's ClientHello
+    arrives as plaintext, is refused as garbage, and is in the transcript."""
+    body = 'on STLS\n    send "+OK Begin TLS negotiation\\r\\n"\n'
+    with serve(mailrig, tmp_path, body, extra_meta="tls: starttls") as srv:
+        c = srv.connect()
+        c.line()
+        c.send(b"STLS\r\n")
+        assert c.line() == b"+OK Begin TLS negotiation\r\n"
+        with pytest.raises(ssl.SSLError):
+            c.starttls()
+        c.close()
+        r = only_result(srv)
+    assert r["tls"]["established"] is False and r["discarded_after_starttls"] == 0
+    trs = open(r["transcript"]).read()
+    assert '\nC ' in trs and '\\x16\\x03\\x01' in trs  # a TLS handshake record, read as plaintext
+    assert " tls " not in trs
