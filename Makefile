@@ -2,8 +2,10 @@
 #
 #   make              libmailrig.a and the mailrig tool, in build/
 #   make test         unit tests (cmocka) and pytest, on a plain build and
-#                     on an ASan+UBSan build (build/asan/), and one pass of
-#                     every benchmark contender (make bench-check)
+#                     on an ASan+UBSan build (build/asan/), one pass of
+#                     every benchmark contender (make bench-check), and the
+#                     server load generator against mailrig serve with
+#                     zero errors (make bench-serve-check)
 #   make test-plain   the same on the plain build only
 #   make test-asan    the same on the sanitizer build only, and the fuzz
 #                     corpora replayed (make fuzz-regress)
@@ -130,7 +132,7 @@ pytest-asan: build/asan/mailrig check-python
 
 test-plain: all unit-plain pytest-plain
 test-asan: unit-asan pytest-asan fuzz-regress
-test: test-plain test-asan bench-check
+test: test-plain test-asan bench-check bench-serve-check
 
 clean:
 	rm -rf build mailrig

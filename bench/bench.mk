@@ -15,6 +15,8 @@
 #                      table on stdout and in bench/results-servers.md
 #   make bench-servers-check  1 s per contender: mailrig serve and every
 #                      real server installed must see zero errors
+#   make bench-serve-check    the same for mailrig serve only (no root, no
+#                      real server; part of make test)
 #
 # Variables: BENCH_ROUNDS (default 7), BENCH_MIN_MS (per measurement,
 # default 300), BENCH_ARGS (more options for bench/run.py, see --help);
@@ -58,7 +60,7 @@ BENCH_TRS     := $(wildcard corpora/bench/*.trs)
 BENCH_CORPORA := $(patsubst corpora/bench/%.trs,$(BENCH_DIR)/corpora/%.server,$(BENCH_TRS)) \
                  $(BENCH_DIR)/corpora/smtp-batch.server
 
-.PHONY: bench bench-build bench-check bench-servers bench-servers-check
+.PHONY: bench bench-build bench-check bench-servers bench-servers-check bench-serve-check
 bench-build: $(BENCH_PROGS) $(BENCH_CORPORA)
 
 bench: bench-build bench-servers
@@ -117,3 +119,6 @@ bench-servers: $(BENCH_DIR)/mr_loadgen build/mailrig
 
 bench-servers-check: $(BENCH_DIR)/mr_loadgen build/mailrig
 	$(PYTHON) bench/servers.py --check $(BENCH_SERVERS_ARGS)
+
+bench-serve-check: $(BENCH_DIR)/mr_loadgen build/mailrig
+	$(PYTHON) bench/servers.py --check --only '*/mailrig'
