@@ -160,6 +160,21 @@ static void set_var(mr_sess *s, const char *name, const uint8_t *p, size_t n)
     v->len = n;
 }
 
+/* A rule's trigger happened (its verb, phase and pattern matched): count
+ * it, and say whether the rule fires now by its nth, times and chance. */
+static int rule_fires(mr_sess *s, size_t i, const mr_sc_rule *r)
+{
+    s->rule_seen[i]++;
+    if (r->nth && s->rule_seen[i] != r->nth)
+        return 0;
+    if (r->times && s->rule_fired[i] >= r->times)
+        return 0;
+    if (r->chance > 0 && chance_value(s->srv->sc.seed, s->id, i, s->rule_seen[i]) >= r->chance)
+        return 0;
+    s->rule_fired[i]++;
+    return 1;
+}
+
 /* ------------------------------------------------------------ templates */
 
 static mr_msg *inbox_msg(mr_sess *s, unsigned n)
@@ -325,7 +340,7 @@ void mr_engine_greeting(mr_sess *s)
     mr_server *srv = s->srv;
     if (srv->have_sc)
         for (size_t i = 0; i < srv->sc.nrules; i++)
-            if (srv->sc.rules[i].trigger == MR_ON_GREETING) {
+            if (srv->sc.rules[i].trigger == MR_ON_GREETING && rule_fires(s, i, &srv->sc.rules[i])) {
                 mr_sess_trs_comment(s, "rule at line %u: greeting", srv->sc.rules[i].line);
                 run_actions(s, &srv->sc.rules[i]);
                 return;
@@ -340,14 +355,8 @@ void mr_engine_tls(mr_sess *s)
     if (srv->have_sc)
         for (size_t i = 0; i < srv->sc.nrules; i++) {
             const mr_sc_rule *r = &srv->sc.rules[i];
-            if (r->trigger != MR_ON_TLS)
+            if (r->trigger != MR_ON_TLS || !rule_fires(s, i, r))
                 continue;
-            s->rule_seen[i]++;
-            if (r->nth && s->rule_seen[i] != r->nth)
-                continue;
-            if (r->times && s->rule_fired[i] >= r->times)
-                continue;
-            s->rule_fired[i]++;
             mr_sess_trs_comment(s, "rule at line %u: tls", r->line);
             run_actions(s, r);
             break;
@@ -434,14 +443,8 @@ void mr_engine_command(mr_sess *s, const mr_cmd *cmd)
                 m[k].rm_so = m[k].rm_eo = -1;
             if (r->has_match && !sc_regmatch(&r->match, line0(s, cmd), cmd->line_len, m, 10))
                 continue;
-            s->rule_seen[i]++;
-            if (r->nth && s->rule_seen[i] != r->nth)
+            if (!rule_fires(s, i, r))
                 continue;
-            if (r->times && s->rule_fired[i] >= r->times)
-                continue;
-            if (r->chance > 0 && chance_value(sc->seed, s->id, i, s->rule_seen[i]) >= r->chance)
-                continue;
-            s->rule_fired[i]++;
             memcpy(s->groups, m, sizeof m);
             s->group_base = cmd->line;
             if (r->save) {

@@ -495,3 +495,20 @@ def test_fake_starttls_stays_in_plaintext(mailrig, tmp_path):
     trs = open(r["transcript"]).read()
     assert '\nC ' in trs and '\\x16\\x03\\x01' in trs  # a TLS handshake record, read as plaintext
     assert " tls " not in trs
+
+
+def test_chance_on_greeting_varies_by_session_and_repeats(mailrig, tmp_path):
+    body = 'on greeting chance 0.5\n    send "+OK lucky\\r\\n"\n'
+
+    def run(d):
+        d.mkdir()
+        seq = []
+        with serve(mailrig, d, body, extra_meta="seed: 3") as srv:
+            for _ in range(30):
+                c = srv.connect()
+                seq.append(c.line() == b"+OK lucky\r\n")
+                c.close()
+        return seq
+
+    a, b = run(tmp_path / "a"), run(tmp_path / "b")
+    assert a == b and 5 < sum(a) < 25
