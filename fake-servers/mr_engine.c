@@ -338,6 +338,7 @@ static void run_actions(mr_sess *s, const mr_sc_rule *r)
 void mr_engine_greeting(mr_sess *s)
 {
     mr_server *srv = s->srv;
+    s->greeted = 1;
     if (srv->have_sc)
         for (size_t i = 0; i < srv->sc.nrules; i++)
             if (srv->sc.rules[i].trigger == MR_ON_GREETING && rule_fires(s, i, &srv->sc.rules[i])) {
@@ -362,7 +363,7 @@ void mr_engine_tls(mr_sess *s)
             break;
         }
     /* Implicit TLS: the greeting comes once the handshake is done. */
-    if (srv->cfg.tls == MR_TLS_IMPLICIT && s->ncmds == 0 && s->bytes_out == 0 && !s->q)
+    if (srv->cfg.tls == MR_TLS_IMPLICIT && !s->greeted)
         mr_engine_greeting(s);
 }
 

@@ -116,6 +116,7 @@ struct mr_sess {
     double close_deadline;
     double sched_when;         /* the pending heap entry's time (absolute), or 0 */
     /* scenario */
+    int greeted;               /* the greeting (default or a rule's) was queued */
     unsigned *rule_seen;       /* per rule: matching commands seen */
     unsigned *rule_fired;
     mr_var *vars;

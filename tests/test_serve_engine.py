@@ -512,3 +512,12 @@ def test_chance_on_greeting_varies_by_session_and_repeats(mailrig, tmp_path):
 
     a, b = run(tmp_path / "a"), run(tmp_path / "b")
     assert a == b and 5 < sum(a) < 25
+
+
+def test_on_tls_rule_then_greeting_with_implicit_tls(mailrig, tmp_path):
+    body = 'on tls\n    send "+OK first, inside TLS\\r\\n"\n'
+    with serve(mailrig, tmp_path, body, extra_meta="tls: implicit") as srv:
+        c = srv.connect(tls=True)
+        assert c.line() == b"+OK first, inside TLS\r\n"
+        assert c.line().startswith(b"+OK mailrig POP3 ready")
+        c.close()
