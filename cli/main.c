@@ -29,6 +29,7 @@ static void usage(FILE *f)
           "\n"
           "  serve --protocol imap|pop3|smtp [options]\n"
           "                  a scripted fake server (mailrig serve --help)\n"
+          "\n"
           "  scenario check FILE...\n"
           "                  check scenario files (mailrig scenario --help)\n"
           "\n"
