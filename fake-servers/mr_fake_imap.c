@@ -51,6 +51,11 @@
 #define MAX_BADS 20
 #define MAX_RANGES 100000
 #define MAX_SEARCH_DEPTH 64
+/* COPY refuses to take the session's mailbox above this many messages
+ * (NO [LIMIT], RFC 5530): without a bound, "COPY 1:* INBOX" doubles a
+ * folder with a few bytes, and 24 of them took 15 TB.  Twice what a
+ * mailbox may load (mr_mailbox.c), so a loaded one can still be copied. */
+#define MAX_SESSION_MESSAGES 200000u
 
 enum { S_NOTAUTH = 1, S_AUTH = 2, S_SELECTED = 4, S_ANY = 7 };
 
@@ -1810,6 +1815,20 @@ static void do_copy(mr_sess *s, imap_st *st, const char *tag, int uid, int move)
     if (!dst || dst->noselect) {
         free(set.r);
         { tagged(s, st, tag, "NO", "[TRYCREATE] No such mailbox"); return; }
+    }
+    if (!move) {
+        const mr_mailbox *mb = mr_sess_mailbox(s);
+        size_t total = 0, want = 0;
+        for (size_t k = 0; k < mb->nfolders; k++)
+            total += mb->folders[k]->count;
+        for (size_t k = 0; k < count; k++)
+            want += (size_t)mset_msg(&set, f, k, uid);
+        if (want > MAX_SESSION_MESSAGES || total > MAX_SESSION_MESSAGES - want) {
+            free(set.r);
+            tagged(s, st, tag, "NO", "[LIMIT] The mailbox would hold more than %u messages",
+                   MAX_SESSION_MESSAGES);
+            return;
+        }
     }
     su = calloc(count + 1, sizeof *su);
     du = calloc(count + 1, sizeof *du);

@@ -657,6 +657,18 @@ static void too_big(mr_sess *s, smtp_st *st, const char *what)
     reset_txn(st);
 }
 
+/* Notes on a command line, once the unit it starts is framed (a BDAT line
+ * is read again until its chunk is there). */
+static void line_notes(mr_sess *s, const mr_cmdline *c, int sasl)
+{
+    if (c->bare_lf)
+        mr_sess_note(s, "line ended by a bare LF (RFC 5321 2.3.8 asks for CRLF)");
+    /* RFC 4954 4: AUTH lines and SASL responses may be longer (12288). */
+    if (!sasl && c->consumed > RFC_LINE_MAX && strcmp(c->verb, "AUTH") != 0)
+        mr_sess_note(s, "command line of %zu octets, over RFC 5321 4.5.3.1.4's %d (accepted)", c->consumed,
+                     RFC_LINE_MAX);
+}
+
 static int smtp_input(mr_sess *s, void *vst, const uint8_t *p, size_t n, int eof, mr_cmd *cmd)
 {
     smtp_st *st = vst;
@@ -728,13 +740,6 @@ static int smtp_input(mr_sess *s, void *vst, const uint8_t *p, size_t n, int eof
         }
         return MR_IN_ERROR;
     }
-    if (c->bare_lf)
-        mr_sess_note(s, "line ended by a bare LF (RFC 5321 2.3.8 asks for CRLF)");
-    /* RFC 4954 4: AUTH lines and SASL responses may be longer (12288). */
-    if (!sasl && c->consumed > RFC_LINE_MAX && strcmp(c->verb, "AUTH") != 0)
-        mr_sess_note(s, "command line of %zu octets, over RFC 5321 4.5.3.1.4's %d (accepted)", c->consumed,
-                     RFC_LINE_MAX);
-
     st->bu_valid = 0;
     uint64_t size;
     int last;
@@ -744,7 +749,8 @@ static int smtp_input(mr_sess *s, void *vst, const uint8_t *p, size_t n, int eof
         uint64_t budget = st->msg.len < max ? max - st->msg.len : 0;
         int b = mr_bdat_read(&st->br, p, n, c->consumed, size, budget, &st->bu);
         if (b == MR_BDAT_MORE)
-            return MR_IN_MORE;
+            return MR_IN_MORE; /* the line is read again with the chunk: no notes yet */
+        line_notes(s, c, sasl);
         cmd->consumed = st->bu.consumed;
         if (b == MR_BDAT_CHUNK) {
             cmd->line_len = st->bu.consumed; /* the chunk is part of the unit */
@@ -758,6 +764,7 @@ static int smtp_input(mr_sess *s, void *vst, const uint8_t *p, size_t n, int eof
             too_big(s, st, "BDAT chunk");
         return MR_IN_ERROR;
     }
+    line_notes(s, c, sasl);
     return MR_IN_COMMAND;
 }
 

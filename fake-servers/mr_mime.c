@@ -1564,6 +1564,8 @@ static GMimeMessage *get_gmime(view *v)
 static char *fold_text(const char *p, size_t n, const char *cs)
 {
     char *utf8 = NULL;
+    if (!p) /* an empty part's GByteArray has no data */
+        p = "", n = 0;
     if (cs && g_ascii_strcasecmp(cs, "utf-8") != 0 && g_ascii_strcasecmp(cs, "us-ascii") != 0) {
         const char *iconv_name = g_mime_charset_iconv_name(cs);
         utf8 = g_convert_with_fallback(p, (gssize)n, "UTF-8", iconv_name, "?", NULL, NULL, NULL);

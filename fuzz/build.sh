@@ -14,7 +14,13 @@
 # Extra knobs for local builds: FUZZ_WERROR=1 adds -Werror, JOBS=N
 # compiles N files at a time.
 #
-# Every fuzz/fuzz_*.c is a target.  Its options file is
+# Every fuzz/fuzz_*.c is a target.  A target whose source holds the line
+# "/* fuzz/build.sh: full ... */" also links the fake servers' protocol
+# modules, mailbox, MIME views and SASL (fake-servers/mr_*.c without the
+# engine: mr_server.c, mr_engine.c, mr_report.c, mr_serve.c, mr_certs.c,
+# which need sockets and a main), with GMime and OpenSSL's libcrypto; when
+# pkg-config finds no gmime-3.0 (OSS-Fuzz's base image), those targets are
+# skipped with a message.  Its options file is
 # fuzz/<target>.options and names its dictionary; the dictionaries are
 # fuzz/*.dict, plus mail.dict (all of them together) for the targets that
 # take every protocol.  Seeds come from corpora/fuzz/<target>/.
@@ -52,32 +58,63 @@ fi
 LIB_SRCS=$(cd "$TOP" && { ls parsers/*/*.c common/*.c cli/*.c fuzz/mr_fuzz.c \
   fake-servers/mr_buf.c fake-servers/mr_scenario.c fake-servers/mr_cmd_*.c 2>/dev/null || true; } |
   grep -v '^cli/main\.c$')
+# The "full" targets' extra sources: the fake servers without the engine.
+FULL_SRCS=$(cd "$TOP" && ls fake-servers/mr_*.c |
+  grep -v -e '/mr_server\.c$' -e '/mr_engine\.c$' -e '/mr_report\.c$' -e '/mr_serve\.c$' -e '/mr_certs\.c$' |
+  grep -v -x -F "$(printf '%s\n' $LIB_SRCS)")
+GMIME_CFLAGS= FULL_LIBS= HAVE_FULL=0
+if pkg-config --exists gmime-3.0 2>/dev/null; then
+  HAVE_FULL=1
+  GMIME_CFLAGS=$(pkg-config --cflags gmime-3.0)
+  FULL_LIBS="$(pkg-config --libs gmime-3.0) $(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)"
+fi
 compile() { # src -> $WORK/<src with / as _>.o
   local src=$1 obj
   obj="$WORK/$(echo "${src%.c}" | tr / _).o"
   # shellcheck disable=SC2086
-  $CC $CFLAGS $FLAGS $JANSSON_CFLAGS -c "$TOP/$src" -o "$obj"
+  $CC $CFLAGS $FLAGS $JANSSON_CFLAGS $GMIME_CFLAGS -c "$TOP/$src" -o "$obj"
 }
 export -f compile
-export CC CFLAGS FLAGS JANSSON_CFLAGS TOP WORK
+export CC CFLAGS FLAGS JANSSON_CFLAGS GMIME_CFLAGS TOP WORK
 
-TARGETS=$(cd "$TOP/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+TARGETS=
+FULL_TARGETS=
+for t in $(cd "$TOP/fuzz" && ls fuzz_*.c | sed 's/\.c$//'); do
+  if grep -q '^/\* fuzz/build\.sh: full' "$TOP/fuzz/$t.c"; then
+    if [ "$HAVE_FULL" = 1 ]; then
+      TARGETS="$TARGETS $t"
+      FULL_TARGETS="$FULL_TARGETS $t"
+    else
+      echo "fuzz/build.sh: skipping $t: it needs GMime (pkg-config gmime-3.0) and libcrypto" >&2
+    fi
+  else
+    TARGETS="$TARGETS $t"
+  fi
+done
+[ -n "$FULL_TARGETS" ] || FULL_SRCS=
 ENGINE_SRC=
 [ "$LIB_FUZZING_ENGINE" = standalone ] && ENGINE_SRC=fuzz/regress_main.c
 # shellcheck disable=SC2086
-printf '%s\n' $LIB_SRCS $ENGINE_SRC $(for t in $TARGETS; do echo "fuzz/$t.c"; done) |
+printf '%s\n' $LIB_SRCS $FULL_SRCS $ENGINE_SRC $(for t in $TARGETS; do echo "fuzz/$t.c"; done) |
   xargs -P "$JOBS" -I{} bash -c 'compile "$1"' _ {}
 
-rm -f "$WORK/libmailrig-fuzz.a"
+rm -f "$WORK/libmailrig-fuzz.a" "$WORK/libmailrig-fuzz-full.a"
 # shellcheck disable=SC2046
 ${AR:-ar} rcs "$WORK/libmailrig-fuzz.a" $(for s in $LIB_SRCS; do echo "$WORK/$(echo "${s%.c}" | tr / _).o"; done)
+if [ -n "$FULL_SRCS" ]; then
+  # shellcheck disable=SC2046
+  ${AR:-ar} rcs "$WORK/libmailrig-fuzz-full.a" $(for s in $FULL_SRCS; do echo "$WORK/$(echo "${s%.c}" | tr / _).o"; done)
+fi
 
 ENGINE=$LIB_FUZZING_ENGINE
 [ "$LIB_FUZZING_ENGINE" = standalone ] && ENGINE="$WORK/fuzz_regress_main.o"
 
 for t in $TARGETS; do
+  full_a= full_libs=
+  case " $FULL_TARGETS " in *" $t "*) full_a="$WORK/libmailrig-fuzz-full.a" full_libs=$FULL_LIBS ;; esac
   # shellcheck disable=SC2086
-  $CXX $CFLAGS "$WORK/fuzz_$t.o" $ENGINE "$WORK/libmailrig-fuzz.a" $JANSSON_LIBS -lm -o "$OUT/$t"
+  $CXX $CFLAGS "$WORK/fuzz_$t.o" $ENGINE $full_a "$WORK/libmailrig-fuzz.a" $full_libs $JANSSON_LIBS -lm \
+    -o "$OUT/$t"
   cp "$TOP/fuzz/$t.options" "$OUT/$t.options"
   seeds="$TOP/corpora/fuzz/$t"
   if [ -d "$seeds" ] && [ -n "$(ls -A "$seeds")" ]; then
