@@ -566,16 +566,9 @@ void mr_engine_finish(mr_sess *s)
     char trs_path[4200] = "", mb_path[4200] = "", res_path[4200] = "";
     if (srv->out[0]) {
         if (s->trs) {
-            fflush(s->trs);
-            snprintf(trs_path, sizeof trs_path, "%s/session-%04u.trs", srv->out, s->id);
-            FILE *f = fopen(trs_path, "wb");
-            if (f && fwrite(s->trs_buf, 1, s->trs_len, f) == s->trs_len && fclose(f) == 0) {
-                f = NULL;
-            } else {
-                if (f)
-                    fclose(f);
+            mr_sess_trs_path(s, trs_path, sizeof trs_path);
+            if (mr_sess_trs_flush(s) != 0)
                 trs_path[0] = 0;
-            }
         }
         if (s->mb) {
             snprintf(mb_path, sizeof mb_path, "%s/session-%04u.mailbox.json", srv->out, s->id);

@@ -119,6 +119,49 @@ void mr_sess_trs_comment(mr_sess *s, const char *fmt, ...)
     fprintf(s->trs, "# %s\n", line);
 }
 
+void mr_sess_trs_path(const mr_sess *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/session-%04u.trs", s->srv->out, s->id);
+}
+
+/* The transcript is appended to its file as the session goes (after each
+ * round of work), so a live session's transcript can be watched, and a
+ * server that dies leaves what it had.  No descriptor is held between
+ * flushes: 10,000 sessions need only their sockets. */
+int mr_sess_trs_flush(mr_sess *s)
+{
+    if (!s->trs || !s->srv->out[0] || s->trs_failed)
+        return s->trs_failed ? -1 : 0;
+    if (fflush(s->trs) != 0)
+        return -1;
+    if (!s->trs_len)
+        return 0;
+    char path[4200];
+    mr_sess_trs_path(s, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    size_t done = 0;
+    while (fd >= 0 && done < s->trs_len) {
+        ssize_t w = write(fd, s->trs_buf + done, s->trs_len - done);
+        if (w <= 0 && errno != EINTR)
+            break;
+        if (w > 0)
+            done += (size_t)w;
+    }
+    if (fd >= 0)
+        close(fd);
+    if (done < s->trs_len) {
+        s->trs_failed = 1;
+        return -1;
+    }
+    /* start the memory stream afresh: what is in the file is not kept */
+    fclose(s->trs);
+    free(s->trs_buf);
+    s->trs_buf = NULL;
+    s->trs_len = 0;
+    s->trs = open_memstream(&s->trs_buf, &s->trs_len);
+    return s->trs ? 0 : -1;
+}
+
 /* ------------------------------------------------------------ timers */
 
 static void heap_push(mr_server *srv, mr_timer t)
@@ -810,6 +853,7 @@ static void sess_step(mr_sess *s)
     }
     set_interest(s);
     reschedule(s);
+    mr_sess_trs_flush(s);
 }
 
 static void on_accept(mr_server *srv, int lfd)

@@ -129,9 +129,10 @@ struct mr_sess {
     regmatch_t groups[10];
     const uint8_t *group_base;
     /* results */
-    FILE *trs;                 /* open_memstream() of the transcript, or NULL */
+    FILE *trs;                 /* open_memstream() of what is not yet in the file */
     char *trs_buf;
     size_t trs_len;
+    int trs_failed;            /* the file could not be written */
     uint64_t trs_bytes;        /* bytes of data recorded */
     int trs_truncated;
     mr_buf notes;              /* one note per line */
@@ -207,6 +208,9 @@ void mr_sess_push(mr_sess *s, mr_op_kind k);            /* flush cur, then an op
 mr_op *mr_sess_push_write(mr_sess *s, const void *p, size_t n, uint32_t drip_ms);
 void mr_sess_flush(mr_sess *s);                         /* cur -> a WRITE op */
 void mr_sess_trs_comment(mr_sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append what the transcript gained to OUT/session-NNNN.trs; 0 ok. */
+int mr_sess_trs_flush(mr_sess *s);
+void mr_sess_trs_path(const mr_sess *s, char *buf, size_t len);
 
 /* mr_engine.c */
 int mr_engine_init_session(mr_sess *s);

@@ -10,6 +10,7 @@ status 0 or 1, no sanitizer report (FakeServer.check).
 """
 
 import json
+import signal
 import socket
 import ssl
 import subprocess
@@ -521,3 +522,25 @@ def test_on_tls_rule_then_greeting_with_implicit_tls(mailrig, tmp_path):
         assert c.line() == b"+OK first, inside TLS\r\n"
         assert c.line().startswith(b"+OK mailrig POP3 ready")
         c.close()
+
+
+def test_transcript_is_on_disk_while_the_session_runs(mailrig, tmp_path):
+    """Appended after each round of work: a live session can be watched,
+    and a server killed outright (SIGKILL, no chance to clean up) still
+    leaves what its sessions had done."""
+    srv = serve(mailrig, tmp_path).start()
+    c = srv.connect()
+    login(c)
+    c.send(b"STAT\r\n")
+    c.line()
+    trs = srv.out / "session-0001.trs"
+    end = time.monotonic() + 5  # the file is appended just after the reply is written
+    while "+OK 15 " not in (trs.read_text() if trs.exists() else "") and time.monotonic() < end:
+        time.sleep(0.01)
+    text = trs.read_text()
+    assert text.startswith("# mailrig transcript 1\n") and '"STAT\\r\\n"' in text
+    srv.stop(sig=signal.SIGKILL)
+    assert srv.returncode == -signal.SIGKILL
+    text = trs.read_text()
+    assert '"STAT\\r\\n"' in text and "+OK 15 " in text
+    c.close()
