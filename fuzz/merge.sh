@@ -16,14 +16,22 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${FUZZ_OUT:-$TOP/build/fuzz}
 
 targets=("$@")
+all=0
 if [ ${#targets[@]} -eq 0 ]; then
+  all=1
   mapfile -t targets < <(cd "$TOP/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
 fi
 
 for t in "${targets[@]}"; do
+  if [ ! -x "$OUT/$t" ] && [ $all = 1 ] && grep -q '^/\* fuzz/build.sh: full' "$TOP/fuzz/$t.c"; then
+    echo "merge.sh: $t was not built (it needs GMime); skipped" >&2
+    continue
+  fi
   dest=$TOP/corpora/fuzz/$t
   tmp=$OUT/merge/$t
-  max_len=${MERGE_MAX_LEN:-4096}
+  # the target's own -max_len (its .options file), else 4096
+  opt_len=$(sed -n 's/^max_len[[:space:]]*=[[:space:]]*//p' "$TOP/fuzz/$t.options" 2>/dev/null | head -1)
+  max_len=${MERGE_MAX_LEN:-${opt_len:-4096}}
   rm -rf "$tmp"
   mkdir -p "$tmp" "$dest" "$OUT/logs"
   srcs=("$dest")
