@@ -27,6 +27,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 DIR=$TOP/build/fuzz-afl
 TARGETS=${AFL_TARGETS:-$(cd "$TOP/fuzz" && for f in fuzz_*.c; do echo "${f%.c}"; done)}
+EXPLICIT=${AFL_TARGETS:+1}
 unset AFL_TARGETS   # afl-fuzz warns about AFL_* variables it doesn't know
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 INSTANCES=${JOBS:-1}
@@ -55,7 +56,7 @@ opt() { # target key -> value from fuzz/<target>.options
 
 for t in $TARGETS; do
   if [ ! -x "$DIR/$t" ]; then
-    if [ -z "${AFL_TARGETS:-}" ] && grep -q '^/\* fuzz/build.sh: full' "$TOP/fuzz/$t.c"; then
+    if [ -z "$EXPLICIT" ] && grep -q '^/\* fuzz/build.sh: full' "$TOP/fuzz/$t.c"; then
       echo "afl.sh: $t was not built (it needs GMime); skipped" >&2
       continue
     fi
