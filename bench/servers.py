@@ -63,7 +63,6 @@ import platform
 import pwd
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -72,6 +71,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(TOP, "corpora", "tools"))
+from localservers import free_port, listening, stop_group  # noqa: E402
 LOADGEN = os.path.join(TOP, "build", "bench", "mr_loadgen")
 MAILRIG = os.environ.get("MAILRIG") or os.path.join(TOP, "build", "mailrig")
 PYTHON = "/usr/bin/python3"
@@ -87,30 +88,6 @@ class BenchError(Exception):
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    """A port the OS considers free now (bind to port 0, then release)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def listening(port):
-    """True if something listens on 127.0.0.1:port (from /proc, so that
-    the check makes no connection the server would log)."""
-    want = "0100007F:%04X" % port
-    try:
-        with open("/proc/net/tcp") as f:
-            for row in f.readlines()[1:]:
-                cols = row.split()
-                if cols[1] == want and cols[3] == "0A":
-                    return True
-    except OSError:
-        pass
-    return False
 
 
 def dpkg_version(pkg):
@@ -277,25 +254,7 @@ class Server:
         return group_pids(self.proc.pid) if self.proc else []
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(10)
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        stop_group(self.proc)
         self.proc = None
         if self.logfile:
             self.logfile.close()

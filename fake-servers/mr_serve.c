@@ -25,6 +25,7 @@
 #endif
 
 int mr_server_listen(mr_server *srv, char *err, size_t errlen);
+void mr_server_signals(void);
 int mr_server_loop(mr_server *srv);
 void mr_server_shutdown(mr_server *srv);
 int mr_serve_main(int argc, char **argv);
@@ -332,6 +333,7 @@ int mr_serve_main(int argc, char **argv)
         snprintf(srv->cafile, sizeof srv->cafile, "%s", mr_certs_cafile(srv->certs));
     }
 
+    mr_server_signals();
     if (mr_server_listen(srv, msg, sizeof msg) != 0) {
         fprintf(stderr, "mailrig serve: %s\n", msg);
         return 2;

@@ -965,6 +965,7 @@ static void on_signal(int sig)
 /* ------------------------------------------------------------ listening */
 
 int mr_server_listen(mr_server *srv, char *err, size_t errlen);
+void mr_server_signals(void);
 int mr_server_loop(mr_server *srv);
 void mr_server_shutdown(mr_server *srv);
 
@@ -1036,7 +1037,12 @@ int mr_server_listen(mr_server *srv, char *err, size_t errlen)
     return 0;
 }
 
-int mr_server_loop(mr_server *srv)
+/* SIGTERM and SIGINT are caught, and blocked except while the loop waits
+ * in epoll_pwait, from before the listening line is printed: a stop that
+ * comes right after it still ends the sessions and writes the results. */
+static sigset_t g_oldmask;
+
+void mr_server_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -1044,11 +1050,16 @@ int mr_server_loop(mr_server *srv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    sigset_t block, old;
+    sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
-    sigprocmask(SIG_BLOCK, &block, &old);
+    sigprocmask(SIG_BLOCK, &block, &g_oldmask);
+}
+
+int mr_server_loop(mr_server *srv)
+{
+    sigset_t old = g_oldmask;
 
     struct epoll_event evs[256];
     while (!g_stop && !srv->stop) {

@@ -72,6 +72,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from localservers import free_port, listening, stop_group  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPORA = os.path.normpath(os.path.join(HERE, ".."))
 MAILBOX = os.path.join(CORPORA, "mailbox")
@@ -512,30 +515,6 @@ def fetch_items(response):
 
 # ===================================================== servers
 
-def free_port():
-    """A port the OS considers free now (bind to port 0, then release)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def listening(port):
-    """True if something listens on 127.0.0.1:port (reads /proc, so the
-    check makes no connection that the server would log)."""
-    want = "0100007F:%04X" % port
-    try:
-        with open("/proc/net/tcp") as f:
-            for row in f.readlines()[1:]:
-                cols = row.split()
-                if cols[1] == want and cols[3] == "0A":
-                    return True
-    except OSError:
-        pass
-    return False
-
-
 def dpkg_version(pkg):
     try:
         return subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg],
@@ -601,26 +580,7 @@ class Server:
         return "\n".join(out)
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(10)
-        # Children the master left behind in the group (there should be none).
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        stop_group(self.proc)
         self.proc = None
         if self.logfile:
             self.logfile.close()
