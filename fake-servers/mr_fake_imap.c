@@ -56,6 +56,11 @@
  * folder with a few bytes, and 24 of them took 15 TB.  Twice what a
  * mailbox may load (mr_mailbox.c), so a loaded one can still be copied. */
 #define MAX_SESSION_MESSAGES 200000u
+/* APPEND refuses to take a session's appended bytes above this many
+ * max_literals (NO [LIMIT]): each message is bounded by max_literal, but
+ * not their sum, and a session's mailbox is held in memory (256 MiB with
+ * the default 64 MiB). */
+#define MAX_SESSION_APPEND_LITERALS 4u
 
 enum { S_NOTAUTH = 1, S_AUTH = 2, S_SELECTED = 4, S_ANY = 7 };
 
@@ -72,6 +77,7 @@ typedef struct imap_st {
     mr_sasl sasl;
     char auth_tag[MR_IMAPCMD_MAX_TAG + 1];
     int bads;                /* BAD answers in a row */
+    size_t appended;         /* bytes APPENDed in this session */
 } imap_st;
 
 /* ------------------------------------------------------------ small helpers */
@@ -1121,6 +1127,15 @@ static void cmd_append(mr_sess *s, imap_st *st, const char *tag, int uid)
         free(name);
         { tagged(s, st, tag, "NO", "[TRYCREATE] No such mailbox"); return; }
     }
+    size_t budget = MAX_SESSION_APPEND_LITERALS * mr_sess_config(s)->max_literal;
+    if (lit->len > budget - (st->appended < budget ? st->appended : budget) ||
+        f->count >= MAX_SESSION_MESSAGES) {
+        free(name);
+        tagged(s, st, tag, "NO", "[LIMIT] This session may append %zu bytes in all, or the mailbox is full",
+               budget);
+        return;
+    }
+    st->appended += lit->len;
     m = mr_folder_append(f, lit->str, lit->len, flags, date);
     if (kw_open)
         for (size_t k = (size_t)(kw_open - t) + 1; k < kw_open->match; k++)

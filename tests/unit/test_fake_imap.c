@@ -597,6 +597,20 @@ static void test_bounds(void **state)
     check_server(&t, got);
     assert_string_equal(got, "a4 BAD command line too long\r\na5 OK NOOP completed\r\n");
     free(got);
+    /* APPENDs: each within max_literal (1000 here), and all of a
+     * session's together within four of them */
+    {
+        char cmd[1100], *ap;
+        memset(cmd, 0, sizeof cmd);
+        for (int k = 0; k < 5; k++) {
+            int n = snprintf(cmd, sizeof cmd, "p%d APPEND Archive {900+}\r\n", k);
+            memset(cmd + n, 'z', 900);
+            strcpy(cmd + n + 900, "\r\n");
+            ap = say(&t, cmd);
+            has(ap, k < 4 ? "OK [APPENDUID" : "NO [LIMIT] This session may append 4000 bytes in all");
+            free(ap);
+        }
+    }
     /* deep nesting */
     expect_has(&t, "a6 SELECT INBOX\r\n", "a6 OK");
     expect_eq(&t, "a7 SEARCH ((((((((((((((((((((((((((((((((((ALL))))))))))))))))))))))))))))))))))\r\n",
