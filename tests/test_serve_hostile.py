@@ -154,3 +154,45 @@ def test_pipelined_flood_is_answered_in_order(server):
         assert c.expect(b"\r\n", timeout=60) == b"+OK\r\n"
     assert c.line(timeout=60).startswith(b"+OK 15 ")
     c.close()
+
+
+def test_other_sessions_served_during_attacks(mailrig, tmp_path):
+    """While one client floods garbage, one never reads an endless reply
+    (the server's writes to it block), and one sends half a line and
+    waits, other clients are still served, one after another."""
+    import threading
+
+    sc = tmp_path / "endless.scn"
+    sc.write_text('name: endless\nprotocol: pop3\non LIST\n    send "+OK\\r\\n"\n'
+                  '    repeat forever "1 1000\\r\\n"\n')
+    srv = FakeServer(mailrig, scenario=sc, out=tmp_path / "out", extra=["--timeout", "20000"])
+    srv.start()
+    try:
+        stop = threading.Event()
+
+        def flood():
+            s = socket.create_connection((srv.host, srv.port), timeout=10)
+            try:
+                while not stop.is_set():
+                    s.sendall(os.urandom(65536))
+            except OSError:
+                pass
+            s.close()
+
+        t = threading.Thread(target=flood, daemon=True)
+        t.start()
+        reader = srv.connect()  # asks for the endless LIST and never reads it
+        reader.line()
+        reader.send(b"USER user\r\nPASS password\r\nLIST\r\n")
+        half = srv.connect()
+        half.line()
+        half.send(b"USER us")
+        time.sleep(0.3)  # the server's socket buffer to the reader fills up
+        for _ in range(20):
+            healthy(srv, "pop3")
+        stop.set()
+        t.join(10)
+        reader.close()
+        half.close()
+    finally:
+        finish(srv)
