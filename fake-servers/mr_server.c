@@ -454,18 +454,126 @@ static void close_fd(mr_sess *s, int rst)
     s->fd = -1;
 }
 
-static void start_tls(mr_sess *s)
+/* The socket as OpenSSL sees it: a BIO over the descriptor that first
+ * hands out bytes already read (the start of a ClientHello that arrived
+ * while a scenario delayed between the STARTTLS reply and the handshake),
+ * then reads the socket itself. */
+typedef struct tls_io {
+    int fd;
+    uint8_t *pre;
+    size_t prelen, preoff;
+} tls_io;
+
+static BIO_METHOD *g_bio_method;
+
+static int bio_read(BIO *b, char *out, int n)
+{
+    tls_io *io = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    if (n <= 0)
+        return 0;
+    if (io->preoff < io->prelen) {
+        size_t k = io->prelen - io->preoff;
+        if (k > (size_t)n)
+            k = (size_t)n;
+        memcpy(out, io->pre + io->preoff, k);
+        io->preoff += k;
+        return (int)k;
+    }
+    ssize_t r = recv(io->fd, out, (size_t)n, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    return r < 0 ? -1 : (int)r;
+}
+
+static int bio_write(BIO *b, const char *in, int n)
+{
+    tls_io *io = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t r = send(io->fd, in, (size_t)n, MSG_NOSIGNAL);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        BIO_set_retry_write(b);
+        return -1;
+    }
+    return r < 0 ? -1 : (int)r;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b, (void)num, (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_destroy(BIO *b)
+{
+    tls_io *io = BIO_get_data(b);
+    if (io) {
+        free(io->pre);
+        free(io);
+    }
+    BIO_set_data(b, NULL);
+    return 1;
+}
+
+static BIO *socket_bio(int fd, const uint8_t *pre, size_t prelen)
+{
+    if (!g_bio_method) {
+        g_bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailrig socket");
+        if (!g_bio_method || !BIO_meth_set_read(g_bio_method, bio_read) ||
+            !BIO_meth_set_write(g_bio_method, bio_write) ||
+            !BIO_meth_set_ctrl(g_bio_method, bio_ctrl) ||
+            !BIO_meth_set_destroy(g_bio_method, bio_destroy))
+            return NULL;
+    }
+    BIO *b = BIO_new(g_bio_method);
+    tls_io *io = calloc(1, sizeof *io);
+    if (!b || !io) {
+        BIO_free(b);
+        free(io);
+        return NULL;
+    }
+    io->fd = fd;
+    if (prelen) {
+        io->pre = malloc(prelen);
+        if (!io->pre) {
+            BIO_free(b);
+            free(io);
+            return NULL;
+        }
+        memcpy(io->pre, pre, prelen);
+        io->prelen = prelen;
+    }
+    BIO_set_data(b, io);
+    BIO_set_init(b, 1);
+    return b;
+}
+
+/* Start the handshake; pre: client bytes already read that belong to it. */
+static void start_tls(mr_sess *s, const uint8_t *pre, size_t prelen)
 {
     s->ssl = SSL_new(s->srv->ctx);
-    if (!s->ssl) {
-        snprintf(s->tls_error, sizeof s->tls_error, "SSL_new failed");
+    BIO *b = s->ssl ? socket_bio(s->fd, pre, prelen) : NULL;
+    if (!b) {
+        snprintf(s->tls_error, sizeof s->tls_error, "cannot set up TLS (SSL_new)");
         sess_end(s, MR_END_ERROR);
         return;
     }
     SSL_set_mode(s->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_set_fd(s->ssl, s->fd);
+    SSL_set_bio(s->ssl, b, b);
     SSL_set_accept_state(s->ssl);
     s->tls_handshaking = 1;
+}
+
+/* Where a TLS handshake record starts in p[0..n) (content type 22,
+ * version 3.x, RFC 8446 5.1), or n. */
+static size_t tls_record_start(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i + 2 < n; i++)
+        if (p[i] == 0x16 && p[i + 1] == 0x03 && p[i + 2] <= 0x04)
+            return i;
+    return n;
 }
 
 /* Progress the handshake: 1 done, 0 waiting, -1 failed. */
@@ -616,18 +724,27 @@ static int run_op(mr_sess *s)
             mr_sess_trs_comment(s, "starttls: TLS is already active; ignored");
             break;
         }
-        if (mr_sess_pending(s)) {
-            /* RFC 3207 4.2, RFC 2595 3.1, RFC 9051 6.2.1: what the client
-             * sent after the command, before TLS, is discarded. */
-            size_t n = mr_sess_pending(s);
-            s->discarded_after_starttls += n;
-            mr_sess_trs_comment(s, "discarded %zu bytes the client sent after STARTTLS, before TLS", n);
-            mr_sess_note(s, "discarded %zu plaintext bytes sent after STARTTLS before TLS", n);
+    {
+        /* RFC 3207 4.2, RFC 2595 3.1, RFC 9051 6.2.1: what the client
+         * sent after the command, before TLS, is discarded.  When the
+         * scenario waited before the handshake, the client's ClientHello
+         * may be read already: from the first TLS record on, the bytes
+         * are handed to TLS. */
+        const uint8_t *p = s->in.data + s->in_off;
+        size_t n = mr_sess_pending(s), hello = tls_record_start(p, n);
+        if (hello) {
+            s->discarded_after_starttls += hello;
+            mr_sess_trs_comment(s, "discarded %zu bytes the client sent after STARTTLS, before TLS", hello);
+            mr_sess_note(s, "discarded %zu plaintext bytes sent after STARTTLS before TLS", hello);
         }
+        if (n > hello)
+            mr_sess_trs_comment(s, "the %zu bytes read from the first TLS record on go to the handshake",
+                                n - hello);
+        start_tls(s, p + hello, n - hello);
         mr_buf_reset(&s->in);
         s->in_off = 0;
-        start_tls(s);
         break;
+    }
     case MR_OP_TLS_CLOSE:
         if (s->ssl && s->tls_active) {
             SSL_shutdown(s->ssl);
@@ -923,7 +1040,7 @@ static void on_accept(mr_server *srv, int lfd)
             srv->proto->init(s, s->st);
         mr_engine_init_session(s);
         if (srv->cfg.tls == MR_TLS_IMPLICIT)
-            start_tls(s); /* the greeting follows the handshake (mr_engine_tls) */
+            start_tls(s, NULL, 0); /* the greeting follows the handshake (mr_engine_tls) */
         else
             mr_engine_greeting(s);
         mr_sess_flush(s);

@@ -544,3 +544,25 @@ def test_transcript_is_on_disk_while_the_session_runs(mailrig, tmp_path):
     text = trs.read_text()
     assert '"STAT\\r\\n"' in text and "+OK 15 " in text
     c.close()
+
+
+def test_delay_before_the_handshake_keeps_the_client_hello(mailrig, tmp_path):
+    """The client starts TLS as soon as it reads the STLS reply; the script
+    waits 200 ms before the handshake, so the server has read the
+    ClientHello as plaintext by then.  Pipelined plaintext before it is
+    discarded, the ClientHello goes to the handshake."""
+    body = 'on STLS\n    send "+OK Begin TLS\\r\\n"\n    delay 200\n    starttls\n'
+    with serve(mailrig, tmp_path, body, extra_meta="tls: starttls") as srv:
+        c = srv.connect()
+        c.line()
+        c.send(b"STLS\r\nUSER evil\r\n")
+        assert c.line() == b"+OK Begin TLS\r\n"
+        c.starttls()
+        c.send(b"CAPA\r\n")
+        c.expect(b"\r\n.\r\n")
+        c.send(b"QUIT\r\n")
+        c.line()
+        c.close()
+        r = only_result(srv)
+    assert r["tls"]["established"] is True and r["discarded_after_starttls"] == len(b"USER evil\r\n")
+    assert "go to the handshake" in open(r["transcript"]).read()
