@@ -540,17 +540,7 @@ static json_t *lines_array(const mr_buf *b)
     while (i < b->len) {
         const uint8_t *nl = memchr(b->data + i, '\n', b->len - i);
         size_t end = nl ? (size_t)(nl - b->data) : b->len;
-        json_t *line = json_stringn((const char *)b->data + i, end - i);
-        if (!line) {
-            /* not UTF-8 (a note quoting the client): keep it, marked */
-            char *copy = strndup((const char *)b->data + i, end - i);
-            for (char *p = copy; p && *p; p++)
-                if ((unsigned char)*p >= 0x80)
-                    *p = '?';
-            line = json_string(copy ? copy : "");
-            free(copy);
-        }
-        json_array_append_new(a, line);
+        json_array_append_new(a, mr_json_text((const char *)b->data + i, end - i));
         i = end + 1;
     }
     return a;

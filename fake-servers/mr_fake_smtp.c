@@ -268,6 +268,28 @@ static void cmd_ehlo(mr_sess *s, smtp_st *st, const mr_cmd *cmd, int ehlo)
         mr_sess_sendf(s, "250%c%s\r\n", i + 1 < n ? '-' : ' ', ext[i]);
 }
 
+/* The verdict on one MAIL or RCPT parameter, shared by both: seen is the
+ * flag of the parameter it was recognised as (NULL: not recognised, 555
+ * per RFC 5321 4.1.1.11), valid whether its value is well formed.
+ * Answers and returns 0 when the command must be refused. */
+static int param_ok(mr_sess *s, smtp_st *st, const param *pa, int *seen, int valid)
+{
+    char msg[160];
+    int kl = (int)(pa->klen > 64 ? 64 : pa->klen);
+    if (!seen)
+        snprintf(msg, sizeof msg, "555 5.5.4 Unsupported option: %.*s", kl, (const char *)pa->key);
+    else if (*seen)
+        snprintf(msg, sizeof msg, "501 5.5.4 Duplicate parameter: %.*s", kl, (const char *)pa->key);
+    else if (!valid)
+        snprintf(msg, sizeof msg, "501 5.5.4 Bad %.*s parameter value", kl, (const char *)pa->key);
+    else {
+        *seen = 1;
+        return 1;
+    }
+    bad(s, st, msg);
+    return 0;
+}
+
 static void cmd_mail(mr_sess *s, smtp_st *st, const mr_cmd *cmd)
 {
     const mr_fake_config *cfg = mr_sess_config(s);
@@ -296,7 +318,6 @@ static void cmd_mail(mr_sess *s, smtp_st *st, const mr_cmd *cmd)
     int seen_size = 0, seen_body = 0, seen_utf8 = 0, seen_ret = 0, seen_envid = 0, seen_auth = 0;
     int body8 = 0;
     param pa;
-    char msg[160];
     while (next_param(&pp, &pl, &pa)) {
         if (st->helo != 2) {
             bad(s, st, "555 5.5.4 ESMTP parameters need EHLO");
@@ -337,24 +358,9 @@ static void cmd_mail(mr_sess *s, smtp_st *st, const mr_cmd *cmd)
         } else if (ci_eq(pa.key, pa.klen, "AUTH")) {
             seen = &seen_auth; /* RFC 4954 5: xtext or "<>" */
             valid = pa.has_val && pa.vlen >= 1 && (ci_eq(pa.val, pa.vlen, "<>") || xtext_ok(pa.val, pa.vlen));
-        } else {
-            /* RFC 5321 4.1.1.11: 555 for a parameter not recognised. */
-            snprintf(msg, sizeof msg, "555 5.5.4 Unsupported option: %.*s", (int)(pa.klen > 64 ? 64 : pa.klen),
-                     (const char *)pa.key);
-            bad(s, st, msg);
-            return;
         }
-        if (*seen) {
-            snprintf(msg, sizeof msg, "501 5.5.4 Duplicate parameter: %.*s", (int)pa.klen, (const char *)pa.key);
-            bad(s, st, msg);
+        if (!param_ok(s, st, &pa, seen, valid))
             return;
-        }
-        *seen = 1;
-        if (!valid) {
-            snprintf(msg, sizeof msg, "501 5.5.4 Bad %.*s parameter value", (int)pa.klen, (const char *)pa.key);
-            bad(s, st, msg);
-            return;
-        }
     }
     if (non_ascii && !seen_utf8) {
         bad(s, st, "553 5.6.7 Non-ASCII address needs the SMTPUTF8 parameter");
@@ -415,9 +421,8 @@ static void cmd_rcpt(mr_sess *s, smtp_st *st, const mr_cmd *cmd)
     }
     int seen_notify = 0, seen_orcpt = 0;
     param pa;
-    char msg[160];
     while (next_param(&pp, &pl, &pa)) {
-        int *seen, valid;
+        int *seen = NULL, valid = 1;
         if (st->helo != 2) {
             bad(s, st, "555 5.5.4 ESMTP parameters need EHLO");
             return;
@@ -431,23 +436,9 @@ static void cmd_rcpt(mr_sess *s, smtp_st *st, const mr_cmd *cmd)
             const uint8_t *semi = pa.has_val ? memchr(pa.val, ';', pa.vlen) : NULL;
             valid = semi && semi > pa.val && (size_t)(semi - pa.val) + 1 < pa.vlen &&
                     xtext_ok(semi + 1, pa.vlen - (size_t)(semi - pa.val) - 1);
-        } else {
-            snprintf(msg, sizeof msg, "555 5.5.4 Unsupported option: %.*s", (int)(pa.klen > 64 ? 64 : pa.klen),
-                     (const char *)pa.key);
-            bad(s, st, msg);
-            return;
         }
-        if (*seen) {
-            snprintf(msg, sizeof msg, "501 5.5.4 Duplicate parameter: %.*s", (int)pa.klen, (const char *)pa.key);
-            bad(s, st, msg);
+        if (!param_ok(s, st, &pa, seen, valid))
             return;
-        }
-        *seen = 1;
-        if (!valid) {
-            snprintf(msg, sizeof msg, "501 5.5.4 Bad %.*s parameter value", (int)pa.klen, (const char *)pa.key);
-            bad(s, st, msg);
-            return;
-        }
     }
     if (non_ascii && !st->smtputf8) {
         bad(s, st, "553 5.6.7 Non-ASCII address needs SMTPUTF8 in MAIL");

@@ -320,9 +320,10 @@ void mr_sess_set_user(mr_sess *s, const char *user)
     s->user = strdup(user);
 }
 
-/* A JSON string of bytes that should be UTF-8 (RFC 6531 addresses);
- * bytes that are not become U+FFFD, so nothing is lost silently. */
-static json_t *json_text(const char *p, size_t n)
+/* A JSON string of bytes that should be UTF-8 (RFC 6531 addresses, notes
+ * quoting the client); bytes that are not become U+FFFD, so nothing is
+ * lost silently. */
+json_t *mr_json_text(const char *p, size_t n)
 {
     json_t *j = json_stringn(p, n);
     if (j)
@@ -359,10 +360,10 @@ void mr_sess_received(mr_sess *s, const char *mail_from, const char *const *rcpt
     if (!s->received)
         s->received = json_array();
     json_t *o = json_object();
-    json_object_set_new(o, "from", json_text(mail_from ? mail_from : "", mail_from ? strlen(mail_from) : 0));
+    json_object_set_new(o, "from", mr_json_text(mail_from ? mail_from : "", mail_from ? strlen(mail_from) : 0));
     json_t *rc = json_array();
     for (size_t i = 0; i < nrcpts; i++)
-        json_array_append_new(rc, json_text(rcpts[i], strlen(rcpts[i])));
+        json_array_append_new(rc, mr_json_text(rcpts[i], strlen(rcpts[i])));
     json_object_set_new(o, "rcpts", rc);
     json_object_set_new(o, "size", json_integer((json_int_t)len));
     json_object_set_new(o, "file", path[0] ? json_string(path) : json_null());

@@ -211,6 +211,8 @@ void mr_sess_trs_comment(mr_sess *s, const char *fmt, ...) __attribute__((format
 /* Append what the transcript gained to OUT/session-NNNN.trs; 0 ok. */
 int mr_sess_trs_flush(mr_sess *s);
 void mr_sess_trs_path(const mr_sess *s, char *buf, size_t len);
+/* A JSON string (jansson) of p[0..n); non-UTF-8 bytes become U+FFFD. */
+struct json_t *mr_json_text(const char *p, size_t n);
 
 /* mr_engine.c */
 int mr_engine_init_session(mr_sess *s);
