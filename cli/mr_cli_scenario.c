@@ -160,6 +160,18 @@ static json_t *expect_json(const mr_sc_expect *e)
         mr_json_put(o, "phase", json_string(phase_name(e->phase)), &ok);
     if (e->kind == MR_EX_CLOSE_WITHIN)
         mr_json_put(o, "ms", json_integer(e->ms), &ok);
+    if (e->kind == MR_EX_EXIT)
+        mr_json_put(o, "outcome", json_string(e->success ? "success" : "failure"), &ok);
+    if (e->kind == MR_EX_MEMORY_BELOW)
+        mr_json_put(o, "bytes", json_integer((json_int_t)e->n), &ok);
+    if (e->kind == MR_EX_MESSAGES || e->kind == MR_EX_FLAG || e->kind == MR_EX_NO_FLAG)
+        mr_json_put(o, "folder", str_or_null(e->folder), &ok);
+    if (e->kind == MR_EX_MESSAGES || e->kind == MR_EX_SUBMITTED)
+        mr_json_put(o, "count", json_integer((json_int_t)e->n), &ok);
+    if (e->kind == MR_EX_FLAG || e->kind == MR_EX_NO_FLAG) {
+        mr_json_put(o, "uid", json_integer((json_int_t)e->n), &ok);
+        mr_json_put(o, "flag", str_or_null(e->flag), &ok);
+    }
     return mr_json_finish(o, ok);
 }
 
@@ -183,6 +195,9 @@ static json_t *scenario_json(const mr_scenario *s)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)s->seed);
     mr_json_put(o, "seed", json_string(seed), &ok);
     mr_json_put(o, "timeout", json_integer(s->timeout_ms), &ok);
+    mr_json_put(o, "needs", str_or_null(s->needs), &ok);
+    mr_json_put(o, "runs", json_integer(s->runs), &ok);
+    mr_json_put(o, "client_timeout", json_integer(s->client_timeout_ms), &ok);
     for (size_t i = 0; i < s->nrules; i++)
         mr_json_push(rules, rule_json(&s->rules[i]), &ok);
     mr_json_put(o, "rules", rules, &ok);

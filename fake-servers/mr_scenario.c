@@ -40,6 +40,8 @@ typedef struct sc_ref { /* a ${NAME} to check once every save is known */
     unsigned line, col;
 } sc_ref;
 
+#define NMETA 15 /* metadata keys (meta_keys) */
+
 typedef struct sc_reader {
     mr_scenario_limits lim;
     mr_scenario *s;
@@ -51,7 +53,7 @@ typedef struct sc_reader {
     int in_steps;          /* a rule or an expectation was read */
     long cur;              /* the rule that takes actions, or -1 */
     size_t caprules, capexpects, capacts; /* capacities (capacts: rule cur's) */
-    unsigned meta_line[12];
+    unsigned meta_line[NMETA];
     sc_ref *refs;
     size_t nrefs, caprefs;
 } sc_reader;
@@ -64,9 +66,9 @@ typedef struct sc_tok {
     size_t len; /* T_STR: quotes included */
 } sc_tok;
 
-static const char *const meta_keys[12] = {"name", "protocol", "description", "rfc",
-                                           "tags", "tls",      "cert",        "user",
-                                           "password", "mailbox", "seed",     "timeout"};
+static const char *const meta_keys[NMETA] = {
+    "name",     "protocol", "description", "rfc",  "tags",           "tls",  "cert", "user",
+    "password", "mailbox",  "seed",        "timeout", "needs", "runs", "client-timeout"};
 static const char *const builtin_subs[] = {"tag", "cmd", "args", "user", "host", "count", "msg",
                                            "size"};
 
@@ -1061,6 +1063,91 @@ static int pattern(sc_reader *r, const sc_tok *t, mr_sc_pattern *pat)
     return pat->src ? 0 : no_memory(r);
 }
 
+/* A memory size: digits with an optional K, M or G (powers of 1024). */
+static int size_arg(sc_reader *r, const sc_tok *t, uint64_t *out)
+{
+    uint64_t mult = 1;
+    sc_tok num = *t;
+    if (t->kind == T_WORD && t->len > 1) {
+        switch (r->p[t->pos + t->len - 1]) {
+        case 'K': mult = 1ull << 10; break;
+        case 'M': mult = 1ull << 20; break;
+        case 'G': mult = 1ull << 30; break;
+        }
+        if (mult > 1)
+            num.len--;
+    }
+    if (tok_number(r, &num, 1, (1ull << 40) / mult, "memory-below", out) != 0)
+        return -1;
+    *out *= mult;
+    return 0;
+}
+
+/* The expectations the runner judges (mailrig run): on the client's exit
+ * status and output, its peak memory, and the mailbox afterwards. */
+static int client_expect(sc_reader *r, size_t pos, mr_sc_expect *e)
+{
+    sc_tok t;
+    if (next_tok(r, &pos, &t) != 0)
+        return -1;
+    switch (e->kind) {
+    case MR_EX_EXIT:
+        if (tok_is(r, &t, "success"))
+            e->success = 1;
+        else if (!tok_is(r, &t, "failure"))
+            return fail(r, t.pos, "exit takes success or failure");
+        return expect_end(r, &pos, "exit's outcome");
+    case MR_EX_OUTPUT:
+    case MR_EX_NO_OUTPUT:
+        if (t.kind != T_STR)
+            return fail(r, t.pos, "%s takes a \"REGEX\"", mr_sc_expect_name(e->kind));
+        e->pats = calloc(1, sizeof *e->pats);
+        if (!e->pats)
+            return no_memory(r);
+        e->npats = 1;
+        if (compile(r, &t, &e->pats[0].re, &e->pats[0].src) != 0)
+            return -1;
+        e->pats[0].has_re = 1;
+        return expect_end(r, &pos, "the pattern");
+    case MR_EX_MEMORY_BELOW:
+        if (t.kind == T_END)
+            return fail(r, t.pos, "memory-below needs a size: bytes, or a number with K, M or G");
+        if (size_arg(r, &t, &e->n) != 0)
+            return -1;
+        return expect_end(r, &pos, "the size");
+    case MR_EX_SUBMITTED:
+        if (tok_number(r, &t, 0, 1000000, "submitted", &e->n) != 0)
+            return -1;
+        return expect_end(r, &pos, "the count");
+    default: /* MESSAGES, FLAG, NO_FLAG: a folder first */
+        break;
+    }
+    if (t.kind != T_WORD)
+        return fail(r, t.pos, "%s needs a folder name (a word, e.g. INBOX)",
+                    mr_sc_expect_name(e->kind));
+    e->folder = dup_span(r->p + t.pos, t.len);
+    if (!e->folder)
+        return no_memory(r);
+    if (next_tok(r, &pos, &t) != 0)
+        return -1;
+    if (e->kind == MR_EX_MESSAGES) {
+        if (tok_number(r, &t, 0, 10000000, "messages", &e->n) != 0)
+            return -1;
+        return expect_end(r, &pos, "the count");
+    }
+    if (tok_number(r, &t, 1, UINT32_MAX, "the UID", &e->n) != 0)
+        return -1;
+    if (next_tok(r, &pos, &t) != 0)
+        return -1;
+    if (t.kind != T_WORD)
+        return fail(r, t.pos, "%s needs a flag after the UID (\\Seen, \\Deleted, or a keyword)",
+                    mr_sc_expect_name(e->kind));
+    e->flag = dup_span(r->p + t.pos, t.len);
+    if (!e->flag)
+        return no_memory(r);
+    return expect_end(r, &pos, "the flag");
+}
+
 static int expect_line(sc_reader *r, size_t pos)
 {
     static const struct {
@@ -1070,7 +1157,15 @@ static int expect_line(sc_reader *r, size_t pos)
                  {"no-send", MR_EX_NO_SEND},
                  {"order", MR_EX_ORDER},
                  {"close-within", MR_EX_CLOSE_WITHIN},
-                 {"silent-after", MR_EX_SILENT_AFTER}};
+                 {"silent-after", MR_EX_SILENT_AFTER},
+                 {"exit", MR_EX_EXIT},
+                 {"output", MR_EX_OUTPUT},
+                 {"no-output", MR_EX_NO_OUTPUT},
+                 {"memory-below", MR_EX_MEMORY_BELOW},
+                 {"messages", MR_EX_MESSAGES},
+                 {"flag", MR_EX_FLAG},
+                 {"no-flag", MR_EX_NO_FLAG},
+                 {"submitted", MR_EX_SUBMITTED}};
     mr_sc_expect *e;
     sc_tok t;
     size_t k, end = r->n, patcap = 0;
@@ -1098,12 +1193,16 @@ static int expect_line(sc_reader *r, size_t pos)
         if (t.kind == T_WORD)
             return fail(r, t.pos,
                         "unknown expectation '" TOKF "' (expected send, no-send, order, "
-                        "close-within or silent-after)",
+                        "close-within, silent-after, exit, output, no-output, memory-below, "
+                        "messages, flag, no-flag or submitted)",
                         TOKA(r, &t));
-        return fail(r, t.pos, "expect needs a kind: send, no-send, order, close-within or "
-                              "silent-after");
+        return fail(r, t.pos, "expect needs a kind: send, no-send, order, close-within, "
+                              "silent-after, exit, output, no-output, memory-below, messages, "
+                              "flag, no-flag or submitted");
     }
     e->kind = kinds[k].kind;
+    if (mr_sc_expect_is_client(e->kind))
+        return client_expect(r, pos, e);
     if (e->kind == MR_EX_CLOSE_WITHIN) {
         uint64_t v;
         if (next_number(r, &pos, 1, MAX_MS, "close-within", &v) != 0)
@@ -1152,13 +1251,14 @@ static int meta_line(sc_reader *r, size_t keylen)
     mr_scenario *s = r->s;
     size_t k, v = keylen + 1, end = r->n;
     char **slot = NULL;
-    for (k = 0; k < 12; k++)
+    for (k = 0; k < NMETA; k++)
         if (strlen(meta_keys[k]) == keylen && memcmp(meta_keys[k], r->p, keylen) == 0)
             break;
-    if (k == 12)
+    if (k == NMETA)
         return fail(r, 0,
                     "unknown metadata key '%.*s' (expected name, protocol, description, rfc, "
-                    "tags, tls, cert, user, password, mailbox, seed or timeout)",
+                    "tags, tls, cert, user, password, mailbox, seed, timeout, needs, runs or "
+                    "client-timeout)",
                     (int)(keylen > 40 ? 40 : keylen), (const char *)r->p);
     if (r->in_steps)
         return fail(r, 0, "metadata must come before the first rule or expectation");
@@ -1197,18 +1297,37 @@ static int meta_line(sc_reader *r, size_t keylen)
     case 7: slot = &s->user; break;
     case 8: slot = &s->password; break;
     case 9: slot = &s->mailbox; break;
+    case 12:
+        /* feature names: words of letters, digits and '-', comma separated */
+        for (size_t i = v; i < end; i++) {
+            uint8_t c = r->p[i];
+            if (!(is_alpha(c) || is_digit(c) || c == '-' || c == ',' || is_blank(c)))
+                return fail(r, i, "needs is a comma-separated list of feature names (letters, "
+                                  "digits and '-'), not '%c'", c);
+        }
+        slot = &s->needs;
+        break;
     case 10:
-    case 11: {
+    case 11:
+    case 13:
+    case 14: {
         sc_tok t = {T_WORD, v, end - v};
         uint64_t n;
         if (k == 10) {
             if (tok_number(r, &t, 0, UINT64_MAX, "seed", &n) != 0)
                 return -1;
             s->seed = n;
-        } else {
-            if (tok_number(r, &t, 0, MAX_MS, "timeout", &n) != 0)
+        } else if (k == 13) {
+            if (tok_number(r, &t, 1, 10, "runs", &n) != 0)
                 return -1;
-            s->timeout_ms = (uint32_t)n;
+            s->runs = (unsigned)n;
+        } else {
+            if (tok_number(r, &t, k == 14 ? 1 : 0, MAX_MS, meta_keys[k], &n) != 0)
+                return -1;
+            if (k == 11)
+                s->timeout_ms = (uint32_t)n;
+            else
+                s->client_timeout_ms = (uint32_t)n;
         }
         return 0;
     }
@@ -1333,6 +1452,7 @@ int mr_scenario_read(const uint8_t *data, size_t len, const char *file,
     if (!r.lim.max_regex)
         r.lim.max_regex = 1024;
     out->seed = 1;
+    out->runs = 1;
     if (file && !(out->file = dup_span((const uint8_t *)file, strlen(file))))
         rc = no_memory(&r);
     else
@@ -1439,6 +1559,8 @@ void mr_scenario_free(mr_scenario *s)
             free(e->pats[j].src);
         }
         free(e->pats);
+        free(e->folder);
+        free(e->flag);
         free(e->text);
     }
     free(s->expects);
@@ -1453,6 +1575,7 @@ void mr_scenario_free(mr_scenario *s)
     free(s->user);
     free(s->password);
     free(s->mailbox);
+    free(s->needs);
     memset(s, 0, sizeof *s);
 }
 
@@ -1466,7 +1589,9 @@ const char *mr_sc_act_name(mr_sc_act a)
 
 const char *mr_sc_expect_name(mr_sc_expect_kind k)
 {
-    static const char *const names[] = {"send", "no-send", "order", "close-within",
-                                        "silent-after"};
+    static const char *const names[] = {"send",      "no-send",      "order",    "close-within",
+                                        "silent-after", "exit",      "output",   "no-output",
+                                        "memory-below", "messages",  "flag",     "no-flag",
+                                        "submitted"};
     return (unsigned)k < sizeof names / sizeof *names ? names[k] : "?";
 }

@@ -121,9 +121,26 @@ typedef enum mr_sc_expect_kind {
     MR_EX_ORDER,        /* expect order PAT PAT... : first matches in order */
     MR_EX_CLOSE_WITHIN, /* expect close-within MS: the client closes within
                            MS of the server's last write */
-    MR_EX_SILENT_AFTER  /* expect silent-after PAT: nothing after the first
+    MR_EX_SILENT_AFTER, /* expect silent-after PAT: nothing after the first
                            command matching PAT */
+    /* Judged by the conformance runner (conformance/runner/, mailrig run)
+     * on the client process and on the mailbox after the session; the
+     * server ignores them. */
+    MR_EX_EXIT,         /* expect exit success|failure: by the profile's
+                           success statuses; success is set */
+    MR_EX_OUTPUT,       /* expect output "REGEX": the client's stdout or
+                           stderr matches; pats[0] */
+    MR_EX_NO_OUTPUT,    /* expect no-output "REGEX": neither matches */
+    MR_EX_MEMORY_BELOW, /* expect memory-below SIZE: peak RSS < n bytes */
+    MR_EX_MESSAGES,     /* expect messages FOLDER N: N messages left */
+    MR_EX_FLAG,         /* expect flag FOLDER UID FLAG: the message has it */
+    MR_EX_NO_FLAG,      /* expect no-flag FOLDER UID FLAG: it has not */
+    MR_EX_SUBMITTED     /* expect submitted N: N messages accepted (SMTP) */
 } mr_sc_expect_kind;
+
+/* The first kind judged by the runner rather than the server. */
+#define MR_EX_FIRST_CLIENT MR_EX_EXIT
+static inline int mr_sc_expect_is_client(mr_sc_expect_kind k) { return k >= MR_EX_FIRST_CLIENT; }
 
 /* A pattern on a client command: a verb (bare word, matched on the
  * command's name) or "REGEX" (on the whole line). */
@@ -142,6 +159,12 @@ typedef struct mr_sc_expect {
     size_t npats;
     mr_sc_phase phase;
     uint32_t ms;
+    /* runner kinds */
+    int success;          /* EXIT: 1 success, 0 failure */
+    uint64_t n;           /* MEMORY_BELOW bytes; MESSAGES, SUBMITTED count;
+                             FLAG, NO_FLAG: the UID */
+    char *folder;         /* MESSAGES, FLAG, NO_FLAG */
+    char *flag;           /* FLAG, NO_FLAG: "\\Seen", or a keyword */
 } mr_sc_expect;
 
 /* ------------------------------------------------------------ scenario */
@@ -160,6 +183,12 @@ typedef struct mr_scenario {
     char *mailbox;        /* a folder, relative to the scenario file */
     uint64_t seed;        /* for chance rules; default 1 */
     uint32_t timeout_ms;  /* a session's idle limit; 0: the server's */
+    /* for the conformance runner (mailrig run) */
+    char *needs;          /* features the client profile must provide,
+                             comma separated; NULL: none */
+    unsigned runs;        /* client runs against one server, 1-10; the
+                             last one is judged (default 1) */
+    uint32_t client_timeout_ms; /* the client's hang limit; 0: the runner's */
     mr_sc_rule *rules;
     size_t nrules;
     mr_sc_expect *expects;

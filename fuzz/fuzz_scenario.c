@@ -127,6 +127,15 @@ static void check_scenario(const mr_scenario *s, size_t lines)
         MR_FUZZ_CHECK(strcmp(mr_sc_expect_name(e->kind), "?") != 0, "line %u: kind", e->line);
         if (e->kind == MR_EX_CLOSE_WITHIN)
             MR_FUZZ_CHECK(e->npats == 0 && e->ms >= 1, "line %u: close-within", e->line);
+        else if (e->kind == MR_EX_OUTPUT || e->kind == MR_EX_NO_OUTPUT)
+            MR_FUZZ_CHECK(e->npats == 1 && e->pats[0].has_re, "line %u: output", e->line);
+        else if (mr_sc_expect_is_client(e->kind))
+            MR_FUZZ_CHECK(e->npats == 0 &&
+                              ((e->kind == MR_EX_MESSAGES || e->kind == MR_EX_FLAG ||
+                                e->kind == MR_EX_NO_FLAG) == (e->folder != NULL)) &&
+                              ((e->kind == MR_EX_FLAG || e->kind == MR_EX_NO_FLAG) ==
+                               (e->flag != NULL && e->n >= 1)),
+                          "line %u: %s", e->line, mr_sc_expect_name(e->kind));
         else
             MR_FUZZ_CHECK(e->npats >= (e->kind == MR_EX_ORDER ? 2u : 1u) &&
                               (e->kind == MR_EX_ORDER || e->npats == 1),
