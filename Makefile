@@ -30,7 +30,8 @@ ifeq ($(WERROR),1)
 WARN    += -Werror
 endif
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) -Iparsers -Icommon -Icli -Ifake-servers \
-               -DMR_DEFAULT_MAILBOX='"$(CURDIR)/corpora/mailbox/default"'
+               -Iconformance/runner -DMR_DEFAULT_MAILBOX='"$(CURDIR)/corpora/mailbox/default"' \
+               -DMR_CLIENTS_DIR='"$(CURDIR)/conformance/clients"'
 OPT_CFLAGS  ?= -O2 -g
 ASAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -61,12 +62,15 @@ CLI_LIBSRCS := $(filter-out $(CLI_MAIN),$(CLI_SRCS))
 FAKE_SRCS  := $(wildcard fake-servers/*.c)
 SERVE_SRCS := $(filter $(addprefix fake-servers/,mr_server.c mr_engine.c mr_report.c mr_certs.c mr_serve.c),$(FAKE_SRCS))
 PROTO_SRCS := $(filter-out $(SERVE_SRCS),$(FAKE_SRCS))
+# The conformance runner, "mailrig run" (conformance/runner/,
+# docs/conformance.md): profiles, the job loop, judging and reports.
+RUN_SRCS  := $(wildcard conformance/runner/*.c)
 # One cmocka program per tests/unit/test_*.c.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 # $(1) = build dir, $(2) = extra CFLAGS
 define build_rules
-$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h fuzz/*.h fake-servers/*.h)
+$(1)/%.o: %.c $(wildcard parsers/*/*.h common/*.h cli/*.h tests/unit/*.h fuzz/*.h fake-servers/*.h conformance/runner/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(BASE_CFLAGS) $(2) $$(JANSSON_CFLAGS) $$(GMIME_CFLAGS) -c $$< -o $$@
 
@@ -86,7 +90,11 @@ $(1)/libmailrig-serve.a: $(patsubst %.c,$(1)/%.o,$(SERVE_SRCS))
 	@rm -f $$@
 	ar rcs $$@ $$^
 
-$(1)/mailrig: $(1)/cli/main.o $(1)/libmailrig-cli.a $(1)/libmailrig-serve.a $(1)/libmailrig-proto.a $(1)/libmailrig.a
+$(1)/libmailrig-run.a: $(patsubst %.c,$(1)/%.o,$(RUN_SRCS))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(1)/mailrig: $(1)/cli/main.o $(1)/libmailrig-cli.a $(1)/libmailrig-run.a $(1)/libmailrig-serve.a $(1)/libmailrig-proto.a $(1)/libmailrig.a
 	$$(CC) $(2) -o $$@ $$^ $$(JANSSON_LIBS) $$(FAKE_LIBS)
 
 $(1)/tests/%: $(1)/tests/unit/%.o $(1)/libmailrig-cli.a $(1)/libmailrig-serve.a $(1)/libmailrig-proto.a $(1)/libmailrig.a

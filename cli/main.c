@@ -4,9 +4,10 @@
  *   mailrig parse pop3|smtp|imap [options] [FILE...]   (cli/mr_cli_parse.c)
  *   mailrig serve --protocol P --scenario FILE [...]    (fake-servers/mr_serve.c)
  *   mailrig scenario check FILE...                      (cli/mr_cli_scenario.c)
+ *   mailrig run --client PROFILE SCENARIO...            (conformance/runner/mr_run.c)
  *   mailrig --help | --version
  *
- * Later subcommands (serve, run) plug in here.  See docs/cli.md.
+ * See docs/cli.md.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "mr_cli_scenario.h"
 
 int mr_serve_main(int argc, char **argv); /* fake-servers/mr_serve.c */
+int mr_run_main(int argc, char **argv);   /* conformance/runner/mr_run.c */
 
 #define MAILRIG_VERSION "0.1.0"
 
@@ -32,6 +34,10 @@ static void usage(FILE *f)
           "\n"
           "  scenario check FILE...\n"
           "                  check scenario files (mailrig scenario --help)\n"
+          "\n"
+          "  run --client PROFILE|'COMMAND' SCENARIO...\n"
+          "                  run a real client against each scenario's fake\n"
+          "                  server and judge it (mailrig run --help)\n"
           "\n"
           "  -h, --help      show this help\n"
           "  --version       show the version\n",
@@ -57,6 +63,8 @@ int main(int argc, char **argv)
         return mr_cli_parse_main(argc - 2, argv + 2, stdout, stderr);
     if (strcmp(cmd, "serve") == 0)
         return mr_serve_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0)
+        return mr_run_main(argc - 2, argv + 2);
     if (strcmp(cmd, "scenario") == 0)
         return mr_cli_scenario_main(argc - 2, argv + 2, stdout, stderr);
     fprintf(stderr, "mailrig: unknown command '%s' (see mailrig --help)\n", cmd);
