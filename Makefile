@@ -11,7 +11,12 @@
 #                     corpora replayed (make fuzz-regress)
 #   make fuzz, fuzz-run, fuzz-merge, fuzz-afl, coverage: see fuzz/fuzz.mk
 #   make bench        the parsers against Dovecot, libetpan and Python, side
-#                     by side (bench/bench.mk, docs/performance.md)
+#                     by side, the fake servers against Dovecot, and the
+#                     scenario library's wall time against curl
+#                     (bench/bench.mk, docs/performance.md)
+#   make demo         the scenario library against curl: a verdict table
+#   make matrix       every installed client against the library:
+#                     docs/conformance-matrix.md (conformance/conformance.mk)
 #   make clean
 #
 # Variables: CC (default cc), WERROR=0 to let warnings pass, PYTHON
@@ -112,7 +117,7 @@ $(eval $(call build_rules,build/asan,$(ASAN_FLAGS)))
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(UNIT_SRCS))
 
 .PHONY: all test test-plain test-asan clean unit-plain unit-asan pytest-plain pytest-asan check-python
-all: build/libmailrig.a build/mailrig
+all: build/libmailrig.a build/mailrig drivers
 	@ln -sf build/mailrig mailrig 2>/dev/null || true
 
 check-python:
@@ -147,3 +152,4 @@ clean:
 
 include fuzz/fuzz.mk
 include bench/bench.mk
+include conformance/conformance.mk

@@ -63,7 +63,7 @@ BENCH_CORPORA := $(patsubst corpora/bench/%.trs,$(BENCH_DIR)/corpora/%.server,$(
 .PHONY: bench bench-build bench-check bench-servers bench-servers-check bench-serve-check
 bench-build: $(BENCH_PROGS) $(BENCH_CORPORA)
 
-bench: bench-build bench-servers
+bench: bench-build bench-servers bench-conformance
 	$(PYTHON) bench/run.py --rounds $(BENCH_ROUNDS) --min-ms $(BENCH_MIN_MS) \
 	  --results bench/results.md $(BENCH_ARGS)
 

@@ -33,7 +33,8 @@
 enum { J_PENDING, J_SERVER, J_CLIENT, J_DRAIN, J_FINISH, J_DONE };
 
 #define SERVER_START_S 15.0 /* the listening line must come within this */
-#define SERVER_GRACE_S 3.0  /* after the last client run, before SIGTERM */
+#define SERVER_GRACE_S 0.5  /* after the last client run, before SIGTERM: the
+                               client is gone, so its sessions end at once */
 #define DRAIN_S 2.0         /* client output after its exit (a child may hold it) */
 
 static volatile sig_atomic_t g_stop;
@@ -265,8 +266,13 @@ static void fill_init(fill_ctx *c, mr_runner *r, mr_job *j)
     c->r = r;
     c->j = j;
     if (j) {
-        snprintf(c->maildir, sizeof c->maildir, "%s/maildir-%u", j->dir, j->run);
-        snprintf(c->state, sizeof c->state, "%s/state", j->dir);
+        /* absolute: the client runs in its state folder, so a relative
+         * --out would name the wrong place from there */
+        char *abs = realpath(j->dir, NULL); /* the job's folder exists by now */
+        const char *dir = abs ? abs : j->dir;
+        snprintf(c->maildir, sizeof c->maildir, "%s/maildir-%u", dir, j->run);
+        snprintf(c->state, sizeof c->state, "%s/state", dir);
+        free(abs);
         snprintf(c->mbox, sizeof c->mbox, "%s/mbox", c->state);
         snprintf(c->timeout, sizeof c->timeout, "%u", (j->timeout_ms + 999) / 1000);
     }
@@ -1281,6 +1287,14 @@ int mr_run_main(int argc, char **argv)
     if (load_profile(r.o.client, &r.prof, msg, sizeof msg) != 0) {
         fprintf(stderr, "%s\n", msg);
         goto out;
+    }
+    {
+        /* {root} absolute: the client runs in its state folder */
+        char abs[PATH_MAX];
+        if (r.prof.dir && realpath(r.prof.dir, abs)) {
+            free(r.prof.dir);
+            r.prof.dir = xstrdup(abs);
+        }
     }
     if (installed(&r, msg, sizeof msg) != 0) {
         fprintf(stderr, "mailrig run: the client of profile %s cannot run: %s\n", r.prof.name, msg);

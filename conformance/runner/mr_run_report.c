@@ -298,6 +298,40 @@ void mr_run_judge(mr_runner *r, mr_job *j)
     json_decref(mbox);
     j->verdict = hang ? MR_V_HANG : crash ? MR_V_CRASH : json_array_size(j->reasons) ? MR_V_FAIL
                                                                                      : MR_V_PASS;
+    /* The fake server itself must end cleanly (exit 0 or 1, its verdict),
+     * with no sanitizer report: anything else is mailrig's fault, not the
+     * client's, and makes the verdict an error. */
+    if (j->server_done) {
+        int ss = j->server_status;
+        char *elog;
+        if (asprintf(&elog, "%s/server.err", j->dir) < 0)
+            abort();
+        FILE *f = fopen(elog, "r");
+        free(elog);
+        char *text = NULL;
+        size_t tlen = 0;
+        if (f) {
+            text = calloc(1, MR_OUT_CAP + 1);
+            if (text)
+                tlen = fread(text, 1, MR_OUT_CAP, f);
+            fclose(f);
+        }
+        if (WIFSIGNALED(ss) && !j->term_sent) {
+            add_reason(j, "mailrig's fake server died of signal %d (%s): a mailrig bug",
+                       WTERMSIG(ss), strsignal(WTERMSIG(ss)));
+            j->verdict = MR_V_ERROR;
+        } else if (WIFEXITED(ss) && WEXITSTATUS(ss) > 1) {
+            add_reason(j, "mailrig's fake server exited with status %d (see server.err)",
+                       WEXITSTATUS(ss));
+            j->verdict = MR_V_ERROR;
+        }
+        if (text && tlen && sanitizer_line(text, buf, sizeof buf)) {
+            add_reason(j, "mailrig's fake server printed a sanitizer report (a mailrig bug): %s",
+                       buf);
+            j->verdict = MR_V_ERROR;
+        }
+        free(text);
+    }
     const mr_prof_known *k = mr_profile_known(&r->prof, j->sc.name);
     j->known = k && strcmp(k->verdict, mr_verdict_name(j->verdict)) == 0;
 }
