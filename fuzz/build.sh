@@ -41,7 +41,7 @@ WORK=$(cd "$WORK" && pwd)
 
 WARN="-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter"
 [ "${FUZZ_WERROR:-0}" = 1 ] && WARN="$WARN -Werror"
-FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $WARN -I$TOP/parsers -I$TOP/common -I$TOP/cli -I$TOP/fake-servers -I$TOP/fuzz"
+FLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L $WARN -I$TOP/parsers -I$TOP/common -I$TOP/cli -I$TOP/fake-servers -I$TOP/conformance/runner -I$TOP/fuzz"
 JANSSON_CFLAGS=$(pkg-config --cflags jansson 2>/dev/null || true)
 
 # jansson is linked statically when the static library is there, so that
@@ -54,9 +54,11 @@ fi
 
 # The library and the CLI engine, compiled with the fuzzing flags.
 # From fake-servers/, only the dependency-free readers: the scenario reader
-# and the command readers (mr_cmd_*.c).
+# and the command readers (mr_cmd_*.c); from the runner, the client profile
+# reader (conformance/runner/mr_profile.c).
 LIB_SRCS=$(cd "$TOP" && { ls parsers/*/*.c common/*.c cli/*.c fuzz/mr_fuzz.c \
-  fake-servers/mr_buf.c fake-servers/mr_scenario.c fake-servers/mr_cmd_*.c 2>/dev/null || true; } |
+  fake-servers/mr_buf.c fake-servers/mr_scenario.c fake-servers/mr_cmd_*.c \
+  conformance/runner/mr_profile.c 2>/dev/null || true; } |
   grep -v '^cli/main\.c$')
 # The "full" targets' extra sources: the fake servers without the engine.
 FULL_SRCS=$(cd "$TOP" && ls fake-servers/mr_*.c |

@@ -49,7 +49,8 @@ coverage:
 # The replay drivers: each target linked with regress_main.c on the
 # sanitizer build of the library (no libFuzzer, so gcc works too).
 build/asan/fuzz-regress/%: build/asan/fuzz/%.o $(patsubst %.c,build/asan/%.o,$(FUZZ_SHARED)) \
-                           build/asan/libmailrig-cli.a build/asan/libmailrig-proto.a build/asan/libmailrig.a
+                           build/asan/libmailrig-cli.a build/asan/libmailrig-run.a build/asan/libmailrig-proto.a \
+                           build/asan/libmailrig.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(JANSSON_LIBS) $(FAKE_LIBS) -lm
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define MAX_FILE (1u << 20)   /* a profile is a small text file */
-#define MAX_WORDS 256         /* words in one command */
+#define MAX_WORDS MR_PROF_MAX_WORDS
 
 typedef struct rd {
     const char *file;
@@ -236,11 +236,12 @@ static int parse(rd *r, const char *data, size_t len, mr_profile *p)
             }
             size_t i = v;
             while (i < vend) {
-                char *end;
-                errno = 0;
-                long st = strtol(ln + i, &end, 10);
-                if (end == ln + i || st < 0 || st > 255 || errno ||
-                    (end < ln + vend && !is_blank(*end))) {
+                /* digits, within the line: the data is not NUL-terminated */
+                size_t end = i;
+                unsigned long st = 0;
+                while (end < vend && ln[end] >= '0' && ln[end] <= '9' && st <= 255)
+                    st = st * 10 + (unsigned long)(ln[end++] - '0');
+                if (end == i || st > 255 || (end < vend && !is_blank(ln[end]))) {
                     fail(r, i, "success takes exit statuses from 0 to 255");
                     goto bad;
                 }
@@ -249,7 +250,7 @@ static int parse(rd *r, const char *data, size_t len, mr_profile *p)
                     goto bad;
                 }
                 p->success[p->nsuccess++] = (int)st;
-                i = (size_t)(end - ln);
+                i = end;
                 while (i < vend && is_blank(ln[i]))
                     i++;
             }
@@ -345,10 +346,33 @@ static int parse(rd *r, const char *data, size_t len, mr_profile *p)
         size_t l = strlen(block->text);
         while (l >= 2 && block->text[l - 1] == '\n' && block->text[l - 2] == '\n')
             block->text[--l] = 0;
+        if (l == 1)
+            block->text[0] = 0;
     }
     if (!p->nsuccess)
         p->success[p->nsuccess++] = 0;
     return 0;
+}
+
+int mr_profile_read(const char *data, size_t len, const char *file, mr_profile *p, char *msg,
+                    size_t msglen)
+{
+    memset(p, 0, sizeof *p);
+    rd r = {file, 0, msg, msglen};
+    int rc = parse(&r, data, len, p);
+    if (rc == 0 && !p->name) {
+        r.line = 1;
+        fail(&r, 0, "the profile has no 'name:'");
+        rc = -1;
+    }
+    if (rc == 0 && p->nruns == 0) {
+        r.line = 1;
+        fail(&r, 0, "the profile has no 'run' line");
+        rc = -1;
+    }
+    if (rc != 0)
+        mr_profile_free(p);
+    return rc;
 }
 
 int mr_profile_load(const char *path, mr_profile *p, char *msg, size_t msglen)
@@ -370,24 +394,13 @@ int mr_profile_load(const char *path, mr_profile *p, char *msg, size_t msglen)
         free(data);
         return -1;
     }
-    rd r = {path, 0, msg, msglen};
-    p->path = dup_n(path, strlen(path));
-    const char *slash = strrchr(path, '/');
-    p->dir = slash ? dup_n(path, (size_t)(slash - path)) : dup_n(".", 1);
-    int rc = parse(&r, data, len, p);
+    int rc = mr_profile_read(data, len, path, p, msg, msglen);
     free(data);
-    if (rc == 0 && !p->name) {
-        r.line = 1;
-        fail(&r, 0, "the profile has no 'name:'");
-        rc = -1;
+    if (rc == 0) {
+        p->path = dup_n(path, strlen(path));
+        const char *slash = strrchr(path, '/');
+        p->dir = slash ? dup_n(path, (size_t)(slash - path)) : dup_n(".", 1);
     }
-    if (rc == 0 && p->nruns == 0) {
-        r.line = 1;
-        fail(&r, 0, "the profile has no 'run' line");
-        rc = -1;
-    }
-    if (rc != 0)
-        mr_profile_free(p);
     return rc;
 }
 
@@ -401,9 +414,10 @@ int mr_profile_template(const char *tmpl, mr_profile *p, char *msg, size_t msgle
     p->runs[0].proto = dup_n("*", 1);
     p->runs[0].tls = dup_n("*", 1);
     p->runs[0].line = 1;
-    if (split_words(&r, tmpl, strlen(tmpl), 0, &p->runs[0].cmd) != 0 || p->runs[0].cmd.n == 0) {
-        if (p->runs[0].cmd.n == 0)
-            fail(&r, 0, "an empty command");
+    int bad = split_words(&r, tmpl, strlen(tmpl), 0, &p->runs[0].cmd);
+    if (bad == 0 && p->runs[0].cmd.n == 0)
+        bad = fail(&r, 0, "an empty command");
+    if (bad != 0) {
         mr_profile_free(p);
         return -1;
     }

@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#define MR_PROF_MAX_WORDS 256 /* words in one command or line */
+
 typedef struct mr_prof_words {
     char **w;             /* words, placeholders not yet filled */
     size_t n;
@@ -70,6 +72,10 @@ typedef struct mr_profile {
 /* Read a profile file.  0 ok; -1 with "PATH:LINE:COL: message" (or
  * "PATH: strerror") in msg. */
 int mr_profile_load(const char *path, mr_profile *p, char *msg, size_t msglen);
+/* The same from a buffer (not NUL-terminated); file is the name used in
+ * messages.  path and dir are left NULL. */
+int mr_profile_read(const char *data, size_t len, const char *file, mr_profile *p, char *msg,
+                    size_t msglen);
 /* A profile of one command template given on the command line: it runs
  * for every protocol and TLS mode ("run * *: TEMPLATE"). */
 int mr_profile_template(const char *tmpl, mr_profile *p, char *msg, size_t msglen);

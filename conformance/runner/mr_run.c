@@ -332,7 +332,16 @@ static void reason(mr_job *j, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    json_array_append_new(j->reasons, json_string(buf));
+    json_t *s = json_string(buf);
+    if (!s) {
+        /* not UTF-8 (a client's stderr line, a path): jansson refuses
+         * it, and the reason would be lost */
+        for (char *c = buf; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+        s = json_string(buf);
+    }
+    json_array_append_new(j->reasons, s);
 }
 
 /* Whether the profile can run this job; else a skip reason. */

@@ -36,7 +36,16 @@ static void add_reason(mr_job *j, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    json_array_append_new(j->reasons, json_string(buf));
+    json_t *s = json_string(buf);
+    if (!s) {
+        /* not UTF-8 (a client's stderr line, a path): jansson refuses
+         * it, and the reason would be lost */
+        for (char *c = buf; *c; c++)
+            if ((unsigned char)*c >= 0x80)
+                *c = '?';
+        s = json_string(buf);
+    }
+    json_array_append_new(j->reasons, s);
 }
 
 static void check(mr_job *j, const mr_sc_expect *e, int passed, const char *detail)
@@ -499,16 +508,19 @@ int mr_run_write_reports(mr_runner *r, char *msg, size_t msglen)
             tally(r, PROTOS[pi], pt, &ptotal);
             if (!ptotal)
                 continue;
-            fprintf(f, "  <testsuite name=\"%s.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-                       "skipped=\"%zu\">\n",
-                    r->prof.name, PROTOS[pi], ptotal, pt[MR_V_FAIL] + pt[MR_V_HANG],
+            fputs("  <testsuite name=\"", f);
+            xml_text(f, r->prof.name); /* a profile's name may hold '"', '&', '<' */
+            fprintf(f, ".%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\">\n",
+                    PROTOS[pi], ptotal, pt[MR_V_FAIL] + pt[MR_V_HANG],
                     pt[MR_V_CRASH] + pt[MR_V_ERROR], pt[MR_V_SKIP]);
             for (size_t i = 0; i < r->njobs; i++) {
                 mr_job *j = &r->jobs[i];
                 if (strcmp(j->sc.protocol, PROTOS[pi]) != 0)
                     continue;
                 const char *base = strchr(j->id, '/') + 1;
-                fprintf(f, "    <testcase classname=\"%s.%s\" name=\"", r->prof.name, PROTOS[pi]);
+                fputs("    <testcase classname=\"", f);
+                xml_text(f, r->prof.name);
+                fprintf(f, ".%s\" name=\"", PROTOS[pi]);
                 xml_text(f, base);
                 fprintf(f, "\" time=\"%.3f\"", j->duration);
                 if (j->verdict == MR_V_PASS) {

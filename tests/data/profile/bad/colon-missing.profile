@@ -1,0 +1,3 @@
+name: x
+run * *: prog
+this line has no colon

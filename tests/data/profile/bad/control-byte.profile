@@ -1,0 +1,3 @@
+name: x
+description: ab
+run * *: prog

@@ -1,0 +1,3 @@
+name: x
+run * *: prog
+run imap nope: prog

@@ -1,0 +1,3 @@
+name: x
+description:
+run * *: prog

@@ -1,0 +1,4 @@
+name: x
+description: one
+description: two
+run * *: prog

@@ -1,0 +1,4 @@
+name: x
+requires: a
+requires: b
+run * *: prog

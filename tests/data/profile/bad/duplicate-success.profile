@@ -1,0 +1,4 @@
+name: x
+success: 0
+run * *: prog
+success: 1

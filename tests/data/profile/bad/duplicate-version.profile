@@ -1,0 +1,4 @@
+name: x
+version: a --version
+version: b --version
+run * *: prog

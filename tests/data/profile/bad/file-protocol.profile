@@ -1,0 +1,4 @@
+name: x
+run * *: prog
+file rc http *:
+    text

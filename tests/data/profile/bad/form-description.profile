@@ -1,0 +1,3 @@
+name: x
+description of it: y
+run * *: prog

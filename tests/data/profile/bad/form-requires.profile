@@ -1,0 +1,3 @@
+name: x
+requires all: prog
+run * *: prog

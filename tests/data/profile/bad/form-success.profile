@@ -1,0 +1,3 @@
+name: x
+success imap: 0
+run * *: prog

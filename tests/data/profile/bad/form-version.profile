@@ -1,0 +1,3 @@
+name: x
+version imap: prog --version
+run * *: prog

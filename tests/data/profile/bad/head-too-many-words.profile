@@ -1,0 +1,3 @@
+name: x
+run * *: prog
+known a-scenario fail extra words: a reason

@@ -1,0 +1,2 @@
+name:	 
+run * *: prog

@@ -1,0 +1,2 @@
+# only a run line
+run * *: prog

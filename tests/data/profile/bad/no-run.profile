@@ -1,0 +1,3 @@
+name: x
+description: nothing to run
+feature * a: --a

@@ -1,0 +1,2 @@
+name: x
+run pop3 none: 	 

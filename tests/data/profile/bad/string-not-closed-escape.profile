@@ -1,0 +1,4 @@
+name: x
+requires: prog
+version: prog "--version\"
+run * *: prog
