@@ -44,7 +44,13 @@ def anchor(client, sid):
 
 
 def md(text):
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    return (text or "").replace("|", "\\|").replace("\n", " ").replace("\t", " ")
+
+
+def short(version, limit=48):
+    """A version line cut to its start: curl's names every library."""
+    v = " ".join((version or "").split())
+    return v if len(v) <= limit else v[:limit].rstrip() + "…"
 
 
 def render(results, missing, out):
@@ -70,7 +76,7 @@ def render(results, missing, out):
     for c in clients:
         r = results[c]
         t = r["totals"]
-        L.append(f"| {c} | {md(r.get('version') or '')} | {t['pass']} | {t['fail']} | "
+        L.append(f"| {c} | {md(short(r.get('version')))} | {t['pass']} | {t['fail']} | "
                  f"{t['crash']} | {t['hang']} | {t['skip']} | {t['error']} | "
                  f"{r['wall_seconds']:.1f} |")
     if missing:
