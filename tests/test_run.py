@@ -615,6 +615,19 @@ def test_relative_paths(mailrig, tmp_path):
     assert p.returncode == 0, p.stdout
 
 
+def test_relative_out_gives_the_client_a_readable_cafile(mailrig, tmp_path):
+    # the server is started with the job's folder: with a relative --out
+    # its CA file was a relative path, unreadable from the client's state
+    # folder (curl exit 77 on every TLS scenario)
+    (tmp_path / "tls.scn").write_text("name: tls\nprotocol: pop3\ntls: implicit\n"
+                                      "expect exit success\n")
+    p = run(mailrig, "--client", 'sh -c "test -r \\"$0\\" && case $0 in /*) ;; *) exit 9;; esac" '
+            "{cafile}", "-o", "out", "tls.scn", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    j = by_name(results(tmp_path / "out"))["tls"]
+    assert j["verdict"] == "pass" and j["command"][3].startswith(str(tmp_path / "out") + "/")
+
+
 def test_profile_name_is_escaped_in_junit(mailrig, tmp_path):
     prof = tmp_path / "odd.profile"
     prof.write_text('name: a&b "c" <d>\n'

@@ -1310,6 +1310,19 @@ int mr_run_main(int argc, char **argv)
         goto out;
     }
 
+    /* --out made absolute: the server's paths (its CA file, transcripts)
+     * and the client's placeholders must hold from any working folder */
+    char outabs[PATH_MAX];
+    if (r.o.out[0] != '/') {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd) ||
+            snprintf(outabs, sizeof outabs, "%s/%s", cwd, r.o.out) >= (int)sizeof outabs) {
+            fprintf(stderr, "mailrig run: %s: cannot make the path absolute\n", r.o.out);
+            goto out;
+        }
+        r.o.out = outabs;
+    }
+
     /* every scenario is read before anything runs: a broken one stops it all */
     char **files = NULL;
     size_t nfiles = 0, cap = 0;
