@@ -628,6 +628,16 @@ def test_relative_out_gives_the_client_a_readable_cafile(mailrig, tmp_path):
     assert j["verdict"] == "pass" and j["command"][3].startswith(str(tmp_path / "out") + "/")
 
 
+def test_template_runs_in_the_callers_folder(mailrig, tmp_path):
+    # a template's relative paths mean what they meant in the user's shell
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin/client.sh").write_text('pwd; exit 0\n')
+    (tmp_path / "t.scn").write_text("name: t\nprotocol: pop3\nexpect exit success\n")
+    p = run(mailrig, "--client", "sh bin/client.sh {port}", "-o", "out", "t.scn", cwd=tmp_path)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert (tmp_path / "out/pop3/t/client-1.out").read_text().strip() == str(tmp_path)
+
+
 def test_profile_name_is_escaped_in_junit(mailrig, tmp_path):
     prof = tmp_path / "odd.profile"
     prof.write_text('name: a&b "c" <d>\n'

@@ -582,7 +582,10 @@ static int start_client(mr_runner *r, mr_job *j, char *err, size_t errlen)
     if (pid == 0) {
         setpgid(0, 0);
         int null = open("/dev/null", O_RDONLY);
-        if (null < 0 || chdir(c.state) != 0)
+        /* a profile's client runs in its state folder; a command template
+         * typed by the user runs where mailrig run was started, so that
+         * its relative paths mean what they meant in the user's shell */
+        if (null < 0 || (r->prof.path && chdir(c.state) != 0))
             _exit(127);
         dup2(null, 0);
         dup2(o[1], 1);
