@@ -324,38 +324,19 @@ static void free_argv(mr_job *j)
     j->argc = 0;
 }
 
-static void reason(mr_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void reason(mr_job *j, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    json_t *s = json_string(buf);
-    if (!s) {
-        /* not UTF-8 (a client's stderr line, a path): jansson refuses
-         * it, and the reason would be lost */
-        for (char *c = buf; *c; c++)
-            if ((unsigned char)*c >= 0x80)
-                *c = '?';
-        s = json_string(buf);
-    }
-    json_array_append_new(j->reasons, s);
-}
 
 /* Whether the profile can run this job; else a skip reason. */
 static int runnable(mr_runner *r, mr_job *j)
 {
     if (!mr_profile_run(&r->prof, j->sc.protocol, j->tls)) {
-        reason(j, "%s has no command for %s with TLS %s", r->prof.name, j->sc.protocol, j->tls);
+        mr_job_reason(j, "%s has no command for %s with TLS %s", r->prof.name, j->sc.protocol, j->tls);
         return 0;
     }
     const mr_prof_feature **f;
     size_t n;
     char missing[128];
     if (needed(&r->prof, j, &f, &n, missing, sizeof missing) != 0) {
-        reason(j, "needs the client behaviour '%s', which %s's profile does not provide", missing,
+        mr_job_reason(j, "needs the client behaviour '%s', which %s's profile does not provide", missing,
                r->prof.name);
         return 0;
     }
@@ -658,7 +639,7 @@ static void progress(mr_runner *r, mr_job *last);
 
 static void job_error(mr_runner *r, mr_job *j, const char *msg)
 {
-    reason(j, "%s", msg);
+    mr_job_reason(j, "%s", msg);
     if (j->server > 0) {
         kill(-j->server, SIGKILL);
         waitpid(j->server, NULL, 0);
@@ -731,7 +712,7 @@ static void run_ended(mr_runner *r, mr_job *j)
         return;
     }
     if (j->run < j->sc.runs && !j->killed_by_us && !WIFSIGNALED(j->client_status))
-        reason(j, "run %u of %u (which prepares the client's state) did not succeed: exit "
+        mr_job_reason(j, "run %u of %u (which prepares the client's state) did not succeed: exit "
                   "status %d",
                j->run, j->sc.runs, WEXITSTATUS(j->client_status));
     term_server(j);
@@ -921,7 +902,7 @@ static void loop(mr_runner *r)
                     j->server = 0;
                 }
                 if (j->state != J_DONE) {
-                    reason(j, "interrupted (signal %d)", (int)g_stop);
+                    mr_job_reason(j, "interrupted (signal %d)", (int)g_stop);
                     finish(r, j, MR_V_ERROR);
                 }
             }

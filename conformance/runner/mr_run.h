@@ -101,6 +101,8 @@ typedef struct mr_runner {
 } mr_runner;
 
 /* mr_run_report.c */
+/* Add a reason the job did not pass (bytes that are not UTF-8 become '?'). */
+void mr_job_reason(mr_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mr_run_judge(mr_runner *r, mr_job *j);
 int mr_run_write_reports(mr_runner *r, char *msg, size_t msglen);
 void mr_run_summary(mr_runner *r, FILE *f);

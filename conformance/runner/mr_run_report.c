@@ -28,8 +28,7 @@ const char *mr_verdict_name(mr_verdict v)
     return (unsigned)v < MR_V_COUNT ? n[v] : "?";
 }
 
-static void add_reason(mr_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_reason(mr_job *j, const char *fmt, ...)
+void mr_job_reason(mr_job *j, const char *fmt, ...)
 {
     char buf[1200];
     va_list ap;
@@ -55,7 +54,20 @@ static void check(mr_job *j, const mr_sc_expect *e, int passed, const char *deta
                                                mr_sc_expect_is_client(e->kind) ? "runner" : "server",
                                                "passed", passed, "detail", detail ? detail : ""));
     if (!passed)
-        add_reason(j, "%s (line %u): %s", e->text ? e->text : "?", e->line, detail ? detail : "");
+        mr_job_reason(j, "%s (line %u): %s", e->text ? e->text : "?", e->line, detail ? detail : "");
+}
+
+/* The first object of arr whose integer key is v, or NULL. */
+static json_t *find_by_int(json_t *arr, const char *key, json_int_t v)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x)
+    {
+        if (json_integer_value(json_object_get(x, key)) == v)
+            return x;
+    }
+    return NULL;
 }
 
 /* The judged session's result: the highest-numbered session-NNNN.json. */
@@ -173,18 +185,18 @@ void mr_run_judge(mr_runner *r, mr_job *j)
     json_t *mbox = mbox_path ? json_load_file(mbox_path, 0, NULL) : NULL;
 
     if (hang) {
-        add_reason(j, "hang: the client was still running after %.1f s and was killed",
+        mr_job_reason(j, "hang: the client was still running after %.1f s and was killed",
                    j->timeout_ms / 1000.0);
     } else if (j->signal >= 0) {
         crash = 1;
-        add_reason(j, "crash: the client was killed by signal %d (%s)", j->signal,
+        mr_job_reason(j, "crash: the client was killed by signal %d (%s)", j->signal,
                    strsignal(j->signal));
     } else if (sanitizer_line(j->err.buf, buf, sizeof buf)) {
         crash = 1;
-        add_reason(j, "crash: sanitizer report: %s", buf);
+        mr_job_reason(j, "crash: sanitizer report: %s", buf);
     }
     if (j->sc.runs > 1 && count_sessions(j) < (int)j->sc.runs && !hang && !crash)
-        add_reason(j, "the server saw %d session%s of the %u runs", count_sessions(j),
+        mr_job_reason(j, "the server saw %d session%s of the %u runs", count_sessions(j),
                    count_sessions(j) == 1 ? "" : "s", j->sc.runs);
 
     /* the server's expectations, as the session's result says */
@@ -199,15 +211,7 @@ void mr_run_judge(mr_runner *r, mr_job *j)
                                            "the client never connected to the server");
             continue;
         }
-        size_t k;
-        json_t *x, *found = NULL;
-        json_array_foreach(sx, k, x)
-        {
-            if (json_integer_value(json_object_get(x, "line")) == (json_int_t)e->line) {
-                found = x;
-                break;
-            }
-        }
+        json_t *found = find_by_int(sx, "line", (json_int_t)e->line);
         if (!found) {
             check(j, e, 0, "the server's result does not have this expectation");
             continue;
@@ -279,15 +283,7 @@ void mr_run_judge(mr_runner *r, mr_job *j)
                 check(j, e, n == e->n, buf);
                 break;
             }
-            size_t k;
-            json_t *m, *found = NULL;
-            json_array_foreach(msgs, k, m)
-            {
-                if (json_integer_value(json_object_get(m, "uid")) == (json_int_t)e->n) {
-                    found = m;
-                    break;
-                }
-            }
+            json_t *found = find_by_int(msgs, "uid", (json_int_t)e->n);
             if (!found) {
                 snprintf(buf, sizeof buf, "there is no message with UID %llu in %s",
                          (unsigned long long)e->n, e->folder);
@@ -326,16 +322,16 @@ void mr_run_judge(mr_runner *r, mr_job *j)
             fclose(f);
         }
         if (WIFSIGNALED(ss) && !j->term_sent) {
-            add_reason(j, "mailrig's fake server died of signal %d (%s): a mailrig bug",
+            mr_job_reason(j, "mailrig's fake server died of signal %d (%s): a mailrig bug",
                        WTERMSIG(ss), strsignal(WTERMSIG(ss)));
             j->verdict = MR_V_ERROR;
         } else if (WIFEXITED(ss) && WEXITSTATUS(ss) > 1) {
-            add_reason(j, "mailrig's fake server exited with status %d (see server.err)",
+            mr_job_reason(j, "mailrig's fake server exited with status %d (see server.err)",
                        WEXITSTATUS(ss));
             j->verdict = MR_V_ERROR;
         }
         if (text && tlen && sanitizer_line(text, buf, sizeof buf)) {
-            add_reason(j, "mailrig's fake server printed a sanitizer report (a mailrig bug): %s",
+            mr_job_reason(j, "mailrig's fake server printed a sanitizer report (a mailrig bug): %s",
                        buf);
             j->verdict = MR_V_ERROR;
         }
