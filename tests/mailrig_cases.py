@@ -8,8 +8,9 @@ rewrites the expected section from the current output, and
 tests/unit/test_chunking.c re-runs every case at every chunking.
 
 Also the helpers the pytest files share for running mailrig (cli,
-objects, stderr_of, parse_transcript) and for writing transcripts
-(quote).
+objects, stderr_of, no_sanitizer_report, parse_transcript), for writing
+transcripts (quote), and for checking that every error message of a C
+reader has a test case (c_fail_formats, format_regex).
 """
 
 import json
@@ -248,3 +249,80 @@ def assert_ranges_tile(objs):
     """The responses tile the server's byte stream, with no gap or overlap."""
     for a, b in zip(objs, objs[1:]):
         assert a["range"][1] == b["range"][0], (a["range"], b["range"])
+
+
+# A sanitizer report of mailrig itself: at the start of a line, so that a
+# report mailrig only quotes (mailrig run's "crash: sanitizer report: ..."
+# lines, indented) does not count.
+_OWN_REPORT = re.compile(r"^==\d+==(ERROR|WARNING)|^\S+:\d+:\d+: runtime error", re.M)
+
+
+def no_sanitizer_report(proc):
+    """Fails when mailrig's stderr (bytes or text) has a sanitizer report."""
+    err = proc.stderr
+    if isinstance(err, bytes):
+        err = err.decode("utf-8", "replace")
+    assert not _OWN_REPORT.search(err), err
+
+
+def _c_literals(expr):
+    """The format strings of a fail() format argument: adjacent literals
+    (and TOKF, "%.*s") concatenated; the two arms of a ?: give two."""
+    out, cur, i = [], "", 0
+    while i < len(expr):
+        c = expr[i]
+        if c == '"':
+            j = i + 1
+            while expr[j] != '"':
+                j += 2 if expr[j] == "\\" else 1
+            cur += expr[i + 1:j]
+            i = j + 1
+        elif expr.startswith("TOKF", i):
+            cur += "%.*s"
+            i += 4
+        elif c == ":" and cur:
+            out.append(cur)
+            cur = ""
+            i += 1
+        else:
+            i += 1
+    if cur:
+        out.append(cur)
+    return out
+
+
+def c_fail_formats(path):
+    """Every fail(r, POS, FORMAT, ...) format (also fail(&r, ...)) in the
+    C reader at path: the messages it can report."""
+    src = Path(path).read_text()
+    fmts = []
+    for m in re.finditer(r"\bfail\(&?r, ", src):
+        i, depth, commas, start = m.end(), 0, 0, None
+        while True:  # the argument after POS, up to the next top-level comma
+            c = src[i]
+            if c == '"':
+                i += 1
+                while src[i] != '"':
+                    i += 2 if src[i] == "\\" else 1
+            elif c in "([":
+                depth += 1
+            elif c in ")]":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "," and depth == 0:
+                commas += 1
+                if commas == 1:
+                    start = i + 1
+                else:
+                    break
+            i += 1
+        fmts += _c_literals(src[start:i])
+    return fmts
+
+
+def format_regex(fmt):
+    """A printf format as a regex over the messages it can produce."""
+    text = bytes(fmt, "utf-8").decode("unicode_escape")  # \" \\ as C reads them
+    parts = re.split(r"%[-0-9.*]*(?:ll|z)?[sducX]", text)
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.S)

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import pytest
 
+import mailrig_cases as mc
+
 TESTS = Path(__file__).resolve().parent
 TOP = TESTS.parent
 DATA = TESTS / "data" / "profile"
@@ -55,20 +57,15 @@ CLIENT = TESTS / "data" / "run" / "clients" / "client.py"
 def run(mailrig, *args, cwd=None, env=None):
     p = subprocess.run([mailrig, "run", *map(str, args)], cwd=cwd, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    no_sanitizer_report(p)
+    mc.no_sanitizer_report(p)
     return p
-
-
-def no_sanitizer_report(p):
-    err = p.stderr.decode("utf-8", "replace")
-    assert not re.search(r"^==\d+==(ERROR|WARNING)|^\S+:\d+:\d+: runtime error", err, re.M), err
 
 
 def list_clients(mailrig, folder):
     env = dict(os.environ, MAILRIG_CLIENTS=str(folder))
     p = subprocess.run([mailrig, "run", "--list-clients"], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, timeout=60)
-    no_sanitizer_report(p)
+    mc.no_sanitizer_report(p)
     p.stdout, p.stderr = p.stdout.decode(), p.stderr.decode()
     return p
 
@@ -96,57 +93,17 @@ def test_every_case_has_its_expectation():
         assert f.with_suffix(".profile").exists(), f"{f} has no .profile beside it"
 
 
-def _c_string(src, i):
-    """The C string literal at src[i] ('"'): its text and the index after."""
-    j = i + 1
-    while src[j] != '"':
-        j += 2 if src[j] == "\\" else 1
-    return src[i + 1:j], j + 1
-
-
-def fail_formats():
-    """Every fail(r, COL, FORMAT, ...) format in the reader (adjacent
-    literals concatenated)."""
-    src = READER.read_text()
-    fmts = []
-    for m in re.finditer(r"\bfail\(&?r, ", src):
-        i, depth = m.end(), 0
-        while not (src[i] == "," and depth == 0):  # skip COL
-            if src[i] in "([":
-                depth += 1
-            elif src[i] in ")]":
-                depth -= 1
-            i += 1
-        i += 1
-        fmt = ""
-        while True:
-            while src[i] in " \n\t":
-                i += 1
-            if src[i] != '"':
-                break
-            text, i = _c_string(src, i)
-            fmt += text
-        fmts.append(fmt)
-    return fmts
-
-
-def format_regex(fmt):
-    text = bytes(fmt, "utf-8").decode("unicode_escape")  # \" \\ as C reads them
-    parts = re.split(r"%[-0-9.*]*(?:ll|z)?[sducX]", text)
-    return re.compile(".+?".join(re.escape(p) for p in parts), re.S)
-
-
 # Messages of the tests below rather than of bad cases: the template's
 EXTRA_MESSAGES = ["an empty command"]
 
 
 def test_every_error_has_a_case():
-    fmts = fail_formats()
+    fmts = mc.c_fail_formats(READER)
     assert len(fmts) >= 28, fmts
     messages = EXTRA_MESSAGES + [
         re.sub(r"^[^:]*:\d+:\d+: ", "", f.with_suffix(".err").read_text().rstrip("\n"))
         for f in BAD if f.with_suffix(".err").exists()]
-    missing = [f for f in fmts if not any(format_regex(f).fullmatch(m) for m in messages)]
+    missing = [f for f in fmts if not any(mc.format_regex(f).fullmatch(m) for m in messages)]
     assert not missing, "fail() messages without a bad case:\n  " + "\n  ".join(missing)
     # and each form of "'KEY' takes the form: FORM"
     src = READER.read_text()

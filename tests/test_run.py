@@ -40,6 +40,8 @@ from types import SimpleNamespace
 
 import pytest
 
+import mailrig_cases as mc
+
 TESTS = Path(__file__).resolve().parent
 TOP = TESTS.parent
 DATA = TESTS / "data" / "run"
@@ -55,15 +57,11 @@ def run(mailrig, *args, cwd=None, env=None, timeout=120):
     p = subprocess.run([mailrig, "run", *map(str, args)], cwd=cwd, env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                        errors="replace", timeout=timeout)
-    no_sanitizer_report(p)
+    mc.no_sanitizer_report(p)
     return p
 
 
-def no_sanitizer_report(p):
-    """None from the runner itself (the progress lines quote the fake
-    client's report, indented: "        crash: sanitizer report: ==4242==")."""
-    assert not re.search(r"^==\d+==(ERROR|WARNING)|^\S+:\d+:\d+: runtime error", p.stderr,
-                         re.M), p.stderr
+
 
 
 def want(scn):

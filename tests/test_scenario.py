@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+import mailrig_cases as mc
+
 TESTS = Path(__file__).resolve().parent
 TOP = TESTS.parent
 DATA = TESTS / "data" / "scenario"
@@ -52,23 +54,18 @@ def pretty(text):
     return "".join(json.dumps(o, indent=2, ensure_ascii=False) + "\n" for o in objs)
 
 
-def no_sanitizer_report(p):
-    err = p.stderr.decode("utf-8", "replace")
-    assert "Sanitizer" not in err and "runtime error" not in err, err
-
-
 # ------------------------------------------------------------ the cases
 
 @pytest.mark.parametrize("scn", OK, ids=lambda p: p.name)
 def test_ok_case(mailrig, scn):
     p = check(mailrig, "check", scn.name, cwd=scn.parent)
-    no_sanitizer_report(p)
+    mc.no_sanitizer_report(p)
     assert p.returncode == 0, p.stderr.decode("utf-8", "replace")
     assert re.fullmatch(rf"{re.escape(scn.name)}: ok \(\d+ rules?, \d+ expectations?\)\n",
                         p.stdout.decode()), p.stdout
     assert p.stderr == b""
     p = check(mailrig, "check", "--json", scn.name, cwd=scn.parent)
-    no_sanitizer_report(p)
+    mc.no_sanitizer_report(p)
     assert p.returncode == 0
     assert len(p.stdout.splitlines()) == 1
     want = scn.with_suffix(".json").read_text(encoding="utf-8")
@@ -78,7 +75,7 @@ def test_ok_case(mailrig, scn):
 @pytest.mark.parametrize("scn", BAD, ids=lambda p: p.name)
 def test_bad_case(mailrig, scn):
     p = check(mailrig, "check", scn.name, cwd=scn.parent)
-    no_sanitizer_report(p)
+    mc.no_sanitizer_report(p)
     assert p.returncode == 1
     assert p.stdout == b""
     want = scn.with_suffix(".err").read_text(encoding="utf-8")
@@ -150,75 +147,14 @@ LIMIT_MESSAGES = ["line longer than 1048576 bytes", "file larger than 16777216 b
 
 # ------------------------------------------------------------ every message
 
-def _c_literals(expr):
-    """The format strings of a fail() format argument: adjacent literals
-    (and TOKF) concatenated; the two arms of a ?: give two."""
-    out, cur, i = [], "", 0
-    while i < len(expr):
-        c = expr[i]
-        if c == '"':
-            j = i + 1
-            while expr[j] != '"':
-                j += 2 if expr[j] == "\\" else 1
-            cur += expr[i + 1:j]
-            i = j + 1
-        elif expr.startswith("TOKF", i):
-            cur += "%.*s"
-            i += 4
-        elif c == ":" and cur:
-            out.append(cur)
-            cur = ""
-            i += 1
-        else:
-            i += 1
-    if cur:
-        out.append(cur)
-    return out
-
-
-def fail_formats():
-    """Every fail(r, POS, FORMAT, ...) format in the reader."""
-    src = READER.read_text()
-    fmts = []
-    for m in re.finditer(r"\bfail\(r, ", src):
-        i, depth, commas, start = m.end(), 0, 0, None
-        while True:  # the argument after POS, up to the next top-level comma
-            c = src[i]
-            if c == '"':
-                i += 1
-                while src[i] != '"':
-                    i += 2 if src[i] == "\\" else 1
-            elif c in "([":
-                depth += 1
-            elif c in ")]":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif c == "," and depth == 0:
-                commas += 1
-                if commas == 1:
-                    start = i + 1
-                else:
-                    break
-            i += 1
-        fmts += _c_literals(src[start:i])
-    return fmts
-
-
-def format_regex(fmt):
-    text = bytes(fmt, "utf-8").decode("unicode_escape")  # \" \\ as C reads them
-    parts = re.split(r"%[-0-9.*]*(?:ll|z)?[sducX]", text)
-    return re.compile(".+?".join(re.escape(p) for p in parts), re.S)
-
-
 def test_every_error_has_a_case():
-    fmts = fail_formats()
+    fmts = mc.c_fail_formats(READER)
     assert len(fmts) > 60, fmts
     messages = LIMIT_MESSAGES + [
         re.sub(r"^[^:]*:\d+:\d+: ", "", scn.with_suffix(".err").read_text().rstrip("\n"))
         for scn in BAD if scn.with_suffix(".err").exists()]
     missing = [f for f in fmts if f not in UNREACHABLE
-               and not any(format_regex(f).fullmatch(m) for m in messages)]
+               and not any(mc.format_regex(f).fullmatch(m) for m in messages)]
     assert not missing, "fail() messages without a bad case:\n  " + "\n  ".join(missing)
 
 
